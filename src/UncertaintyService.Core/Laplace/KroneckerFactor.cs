@@ -1,0 +1,71 @@
+using UncertaintyService.Core.Formats;
+using static TorchSharp.torch;
+
+namespace UncertaintyService.Core.Laplace;
+
+/// <summary>
+/// The eigenbasis of one Kronecker factor: orthonormal columns Q (n x k) and eigenvalues (k), with
+/// factor = Q diag(values) Q^T. For a low-rank factor k &lt; n and the other n - k directions have
+/// eigenvalue zero. Float64.
+/// </summary>
+public sealed record FactorEigenbasis(Tensor Vectors, Tensor Values)
+{
+    public long Dimension => Vectors.shape[0];
+
+    public long Kept => Vectors.shape[1];
+}
+
+/// <summary>
+/// One K-FAC factor as stored: square (n x n, the factor itself) or tall (n x k with k &lt; n, a
+/// square root U with factor = U U^T). Decomposed once, in float64.
+/// </summary>
+public static class KroneckerFactor
+{
+    // Relative bounds for what a float32-accumulated symmetric PSD factor may show of rounding.
+    private const double SymmetryTolerance = 1e-5;
+    private const double NegativeEigenvalueTolerance = 1e-6;
+
+    /// <summary>
+    /// The eigenbasis of <paramref name="factor"/> (any float dtype, on any device; the result is
+    /// float64 on <paramref name="device"/>). Non-finite entries, asymmetry, or clearly negative
+    /// eigenvalues are errors naming the file and key.
+    /// </summary>
+    public static FactorEigenbasis Decompose(Tensor factor, string filePath, string key, Device device)
+    {
+        using var scope = NewDisposeScope();
+        if (factor.dim() != 2)
+            throw new BundleFormatException(filePath, key, $"a factor must be a matrix, got {factor.dim()} dimensions");
+        var f = factor.to(ScalarType.Float64, device);
+        if (!f.isfinite().all().item<bool>())
+            throw new BundleFormatException(filePath, key, "contains NaN or infinite values");
+        long rows = f.shape[0], columns = f.shape[1];
+        if (columns > rows)
+            throw new BundleFormatException(filePath, key, $"shape [{rows}, {columns}]: a square-root factor must be tall (n x k with k < n)");
+
+        FactorEigenbasis basis;
+        if (rows == columns)
+        {
+            double scale = Math.Max(f.abs().max().item<double>(), double.Epsilon);
+            double asymmetry = (f - f.T).abs().max().item<double>();
+            if (asymmetry > SymmetryTolerance * scale)
+                throw new BundleFormatException(filePath, key, $"square factor is not symmetric (largest |F - F^T| = {asymmetry:G3}, largest |F| = {scale:G3})");
+            var (values, vectors) = linalg.eigh(0.5 * (f + f.T));
+            double smallest = values.min().item<double>();
+            if (smallest < -NegativeEigenvalueTolerance * scale)
+                throw new BundleFormatException(filePath, key, $"square factor is not positive semi-definite (eigenvalue {smallest:G3})");
+            basis = new FactorEigenbasis(vectors, values.clamp_min(0));
+        }
+        else
+        {
+            var (u, singular, _) = linalg.svd(f, fullMatrices: false);
+            basis = new FactorEigenbasis(u, singular.square());
+        }
+        basis.Vectors.MoveToOuterDisposeScope();
+        basis.Values.MoveToOuterDisposeScope();
+        return basis;
+    }
+
+    /// <summary>The factor as a dense n x n matrix (U U^T for a square root).</summary>
+    public static Tensor ToDense(Tensor factor) =>
+        factor.shape[0] == factor.shape[1] ? factor.clone() : factor.matmul(factor.T);
+}

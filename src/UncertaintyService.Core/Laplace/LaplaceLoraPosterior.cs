@@ -1,0 +1,139 @@
+using UncertaintyService.Core.Formats;
+using UncertaintyService.Core.Lora;
+using UncertaintyService.Core.Model;
+using static TorchSharp.torch;
+
+namespace UncertaintyService.Core.Laplace;
+
+/// <summary>
+/// The Laplace posterior N(theta_MAP, Sigma) over an adapter's LoRA weights, block-diagonal over LoRA
+/// matrices with Sigma_m = (N (L_m kron S_m) + lambda I)^-1 in the row-major vectorisation of Theta_m
+/// (Theta = A^T or B, large side L first). The names follow the Python <c>bayesian-lora</c> library:
+/// <see cref="JacobianMean"/>, <see cref="Variance"/>, <see cref="ModelEvidence"/>.
+/// </summary>
+public sealed class LaplaceLoraPosterior
+{
+    private readonly IReadOnlyList<KfacBlock> blocks;
+
+    private LaplaceLoraPosterior(LlamaModel model, LoraAdapter adapter, KfacMetadata metadata, IReadOnlyList<KfacBlock> blocks, double priorPrecision)
+    {
+        Model = model;
+        Adapter = adapter;
+        Metadata = metadata;
+        this.blocks = blocks;
+        PriorPrecision = priorPrecision;
+    }
+
+    public LlamaModel Model { get; }
+    public LoraAdapter Adapter { get; }
+    public KfacMetadata Metadata { get; }
+
+    /// <summary>lambda, the prior precision (1 / prior variance).</summary>
+    public double PriorPrecision { get; }
+
+    public long NExamples => Metadata.NExamples;
+
+    /// <summary>
+    /// Eigendecomposes every factor (float64, on the model's device) and checks that the factors cover
+    /// exactly the adapter's LoRA matrices with matching sizes.
+    /// </summary>
+    public static LaplaceLoraPosterior Create(LlamaModel model, LoraAdapter adapter, KfacFactorFile factors, double priorPrecision)
+    {
+        if (!(priorPrecision > 0) || double.IsInfinity(priorPrecision))
+            throw new ArgumentOutOfRangeException(nameof(priorPrecision), priorPrecision, "The prior precision must be positive and finite.");
+
+        var blocks = new List<KfacBlock>();
+        var expected = new HashSet<string>();
+        foreach (var module in adapter.Modules)
+        {
+            foreach (var side in new[] { LoraSide.A, LoraSide.B })
+            {
+                string name = side == LoraSide.A ? module.NameA : module.NameB;
+                expected.Add(name);
+                if (!factors.Modules.TryGetValue(name, out var pair))
+                    throw new BundleFormatException(factors.FilePath, name, "missing: the adapter has this LoRA matrix but the file has no factors for it");
+                blocks.Add(KfacBlock.Create(factors.FilePath, name, module, side, pair, model.Device));
+            }
+        }
+        var extra = factors.Modules.Keys.Where(k => !expected.Contains(k)).Order().FirstOrDefault();
+        if (extra is not null)
+            throw new BundleFormatException(factors.FilePath, extra, "factors for a LoRA matrix the adapter does not have");
+        return new LaplaceLoraPosterior(model, adapter, factors.Metadata, blocks, priorPrecision);
+    }
+
+    /// <summary>The same factors under another prior precision (eigenbases shared).</summary>
+    public LaplaceLoraPosterior WithPriorPrecision(double priorPrecision) =>
+        priorPrecision > 0 && !double.IsInfinity(priorPrecision)
+            ? new LaplaceLoraPosterior(Model, Adapter, Metadata, blocks, priorPrecision)
+            : throw new ArgumentOutOfRangeException(nameof(priorPrecision), priorPrecision, "The prior precision must be positive and finite.");
+
+    /// <summary>f(theta_MAP) for the classes, and the Jacobian of those logits with respect to every LoRA matrix.</summary>
+    public LoraJacobian JacobianMean(TokenBatch batch, Tensor classIndices) =>
+        LoraJacobian.Compute(Model, Adapter, batch, classIndices);
+
+    /// <summary>
+    /// The linearised predictive covariance of the class logits, (B, C, C) float64:
+    /// sum over blocks of &lt;G_c, G_c'&gt;_F / lambda + sum_ij P_c[i,j] P_c'[i,j] (1 / (N l_i s_j + lambda) - 1 / lambda),
+    /// with P_c = Q_L^T G_c Q_S. Nothing of size D x D or P x P is formed.
+    /// </summary>
+    public Tensor Variance(LoraJacobian jacobian)
+    {
+        using var scope = NewDisposeScope();
+        Tensor? total = null;
+        foreach (var block in blocks)
+        {
+            // A LoRA matrix the forward never reached (say, on the head this adapter does not read) has a zero gradient.
+            if (!jacobian.Gradients.TryGetValue((block.Module.ModulePath, block.Side), out var g))
+                continue;
+            var flat = g.flatten(2);
+            var contribution = flat.matmul(flat.transpose(1, 2)) / PriorPrecision;
+            var projected = block.Rows.Vectors.T.matmul(g).matmul(block.Columns.Vectors).flatten(2); // (B, C, kL * kS)
+            var weights = (1.0 / (NExamples * block.EigenvalueProducts + PriorPrecision) - 1.0 / PriorPrecision).flatten();
+            contribution += (projected * weights).matmul(projected.transpose(1, 2));
+            total = total is null ? contribution : total + contribution;
+        }
+        total ??= zeros(jacobian.Logits.shape[0], jacobian.Logits.shape[1], jacobian.Logits.shape[1], ScalarType.Float64, Model.Device);
+        // Exactly symmetric: the two products above agree only up to rounding.
+        var symmetric = 0.5 * (total + total.transpose(1, 2));
+        return symmetric.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// log det(F + lambda I) over all P directions: the kept eigen-directions contribute
+    /// log(N l_i s_j + lambda), the rest log(lambda).
+    /// </summary>
+    public double LogDeterminant(double priorPrecision)
+    {
+        double sum = 0;
+        foreach (var block in blocks)
+        {
+            using var scope = NewDisposeScope();
+            double kept = (NExamples * block.EigenvalueProducts + priorPrecision).log().sum().item<double>();
+            long unkept = block.ParameterCount - block.EigenvalueProducts.numel();
+            sum += kept + unkept * Math.Log(priorPrecision);
+        }
+        return sum;
+    }
+
+    /// <summary>
+    /// The Laplace model evidence, log p(D | lambda) ~= log p(D | theta_MAP) - lambda/2 ||theta_MAP||^2
+    /// + P/2 log lambda - 1/2 log det(F + lambda I), with <paramref name="logLikelihood"/> summed over
+    /// the training data that gave the factors.
+    /// </summary>
+    public double ModelEvidence(double logLikelihood, double priorPrecision)
+    {
+        long parameters = blocks.Sum(b => b.ParameterCount);
+        return logLikelihood
+            - 0.5 * priorPrecision * SquaredNormOfMap()
+            + 0.5 * parameters * Math.Log(priorPrecision)
+            - 0.5 * LogDeterminant(priorPrecision);
+    }
+
+    /// <summary>||theta_MAP||^2 over every LoRA matrix, in float64.</summary>
+    public double SquaredNormOfMap()
+    {
+        using var scope = NewDisposeScope();
+        return Adapter.Modules.Sum(m =>
+            m.A.to(ScalarType.Float64).square().sum().item<double>() + m.B.to(ScalarType.Float64).square().sum().item<double>());
+    }
+}

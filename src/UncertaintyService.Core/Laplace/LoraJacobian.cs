@@ -1,0 +1,87 @@
+using UncertaintyService.Core.Lora;
+using UncertaintyService.Core.Model;
+using static TorchSharp.torch;
+
+namespace UncertaintyService.Core.Laplace;
+
+/// <summary>Which matrix of a LoRA module a parameter block is.</summary>
+public enum LoraSide
+{
+    /// <summary>A (r x in); its block is viewed as Theta = A^T (in x r).</summary>
+    A,
+
+    /// <summary>B (out x r); its block is Theta = B.</summary>
+    B,
+}
+
+/// <summary>
+/// The class logits at the last real token and their gradients with respect to every LoRA matrix, per
+/// prompt and class: for each module side, G of shape (B, C, D, r) in float64, oriented as Theta (the
+/// large side first).
+/// </summary>
+public sealed class LoraJacobian
+{
+    private LoraJacobian(Tensor logits, IReadOnlyDictionary<(string Module, LoraSide Side), Tensor> gradients)
+    {
+        Logits = logits;
+        Gradients = gradients;
+    }
+
+    /// <summary>f(theta_MAP): (B, C) in the model's dtype.</summary>
+    public Tensor Logits { get; }
+
+    /// <summary>Keyed by module path and side.</summary>
+    public IReadOnlyDictionary<(string Module, LoraSide Side), Tensor> Gradients { get; }
+
+    /// <summary>
+    /// One forward pass, then one backward pass per class from the same graph. Backward passes ask only
+    /// for the gradients with respect to the LoRA activations h and u; the parameter gradients follow
+    /// as sums over positions of outer products (G_A^T = sum_t x_t gh_t^T, G_B = sum_t gu_t h_t^T).
+    /// Prompts of a batch do not interact, so the gradient of the batch sum of logit c gives every
+    /// prompt's own gradient.
+    /// </summary>
+    public static LoraJacobian Compute(LlamaModel model, LoraAdapter adapter, TokenBatch batch, Tensor classIndices)
+    {
+        using var grad = enable_grad();
+        var recorder = new LoraActivationRecorder();
+        var context = new ForwardContext { Adapter = adapter, Recorder = recorder };
+        var logits = model.Forward(batch, adapter.Head, context).index_select(1, classIndices);
+
+        var activations = recorder.Activations;
+        var inputs = activations.SelectMany(a => new[] { a.LowRank, a.UpProjection }).ToList();
+        long prompts = batch.Size, classes = classIndices.shape[0];
+        var perClass = activations.Select(_ => (A: new List<Tensor>(), B: new List<Tensor>())).ToList();
+        for (long c = 0; c < classes; c++)
+        {
+            var gradients = autograd.grad(new[] { logits.select(1, c).sum() }, inputs, retain_graph: c < classes - 1, allow_unused: true);
+            for (int i = 0; i < activations.Count; i++)
+            {
+                var (x, h, u) = (Positions(activations[i].Input, prompts), Positions(activations[i].LowRank, prompts),
+                    Positions(activations[i].UpProjection, prompts));
+                var gh = GradientOrZero(gradients[2 * i], h, prompts);
+                var gu = GradientOrZero(gradients[2 * i + 1], u, prompts);
+                perClass[i].A.Add(x.transpose(1, 2).matmul(gh).to(ScalarType.Float64));
+                perClass[i].B.Add(gu.transpose(1, 2).matmul(h).to(ScalarType.Float64));
+            }
+        }
+
+        var result = new Dictionary<(string, LoraSide), Tensor>();
+        for (int i = 0; i < activations.Count; i++)
+        {
+            var path = activations[i].Module.ModulePath;
+            Accumulate(result, (path, LoraSide.A), stack(perClass[i].A, dim: 1));
+            Accumulate(result, (path, LoraSide.B), stack(perClass[i].B, dim: 1));
+        }
+        return new LoraJacobian(logits.detach(), result);
+    }
+
+    // Activations are (B, T, d) inside the decoder and (B, d) at the head; treat both as (B, T, d).
+    private static Tensor Positions(Tensor t, long prompts) => t.detach().reshape(prompts, -1, t.shape[^1]);
+
+    private static Tensor GradientOrZero(Tensor? gradient, Tensor like, long prompts) =>
+        gradient is null || gradient.IsInvalid ? zeros_like(like) : gradient.reshape(prompts, -1, like.shape[^1]);
+
+    // A module that a forward passes through twice contributes the sum of both gradients.
+    private static void Accumulate(Dictionary<(string, LoraSide), Tensor> result, (string, LoraSide) key, Tensor gradient) =>
+        result[key] = result.TryGetValue(key, out var existing) ? existing + gradient : gradient;
+}

@@ -1,0 +1,21 @@
+using UncertaintyService.Core.Formats;
+using UncertaintyService.Core.Model;
+using UncertaintyService.Core.SafeTensors;
+
+namespace UncertaintyService.Core.Lora;
+
+/// <summary>Loads a PEFT adapter folder (adapter_config.json + adapter_model.safetensors) onto a loaded base model.</summary>
+public static class LoraAdapterLoader
+{
+    public const string WeightsFile = "adapter_model.safetensors";
+
+    public static LoraAdapter Load(string folder, LlamaModel model, string id)
+    {
+        var config = LoraConfig.Load(Path.Combine(folder, LoraConfig.FileName));
+        var weights = Path.Combine(folder, WeightsFile);
+        if (!File.Exists(weights))
+            throw new BundleFormatException(weights, null, "file not found");
+        using var file = SafeTensorsFile.Open(weights);
+        return LoraAdapterBuilder.Build(id, config, new FileTensorSource(file), model);
+    }
+}

@@ -1,0 +1,34 @@
+using UncertaintyService.Core.Lora;
+using static TorchSharp.torch;
+
+namespace UncertaintyService.Core.Model;
+
+/// <summary>
+/// What one forward pass applies on top of the shared base weights: the adapter (if any), a recorder
+/// of the LoRA activations for the Jacobian, and whether LoRA dropout is live (MC dropout).
+/// </summary>
+public sealed class ForwardContext
+{
+    public static readonly ForwardContext Base = new();
+
+    public LoraAdapter? Adapter { get; init; }
+
+    public LoraActivationRecorder? Recorder { get; init; }
+
+    /// <summary>y = W x + b + (alpha / r) B (A x), with the adapter's replacement weights where it saves modules.</summary>
+    public Tensor Linear(Tensor x, LinearWeight linear)
+    {
+        if (Adapter is null)
+            return linear.Forward(x);
+
+        var baseLinear = Adapter.ReplacementFor(linear.ModulePath) ?? linear;
+        var y = baseLinear.Forward(x);
+        if (Adapter.Module(linear.ModulePath) is not { } lora)
+            return y;
+
+        var h = nn.functional.linear(x, lora.A);
+        var u = nn.functional.linear(h, lora.B);
+        Recorder?.Record(lora, x, h, u);
+        return y.add(u, alpha: lora.Scale);
+    }
+}
