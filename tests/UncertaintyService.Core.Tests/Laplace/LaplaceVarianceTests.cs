@@ -1,0 +1,73 @@
+using UncertaintyService.Core.Laplace;
+using UncertaintyService.Core.Model;
+using UncertaintyService.Core.Tests.Support;
+using static TorchSharp.torch;
+
+namespace UncertaintyService.Core.Tests.Laplace;
+
+public class LaplaceVarianceTests
+{
+    public static TheoryData<int, int?, int, double> Cases => new()
+    {
+        { 2, null, 2, 1.0 },   // square factors
+        { 3, null, 4, 0.1 },
+        { 5, null, 3, 10.0 },
+        { 2, 3, 2, 1.0 },      // low-rank (tall square-root) factors on the large side
+        { 4, 5, 4, 0.5 },
+        { 5, 1, 3, 3.0 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void VarianceMatchesTheDensePosterior(int classes, int? lowRank, int rank, double lambda)
+    {
+        var model = Tiny.Model(Tiny.Config(), seed: 51);
+        var adapter = Tiny.Adapter(model, Tiny.LoraConfig(rank: rank), seed: 52);
+        var factors = Tiny.Factors(adapter, n: 37, lowRank: lowRank, seed: 53);
+        var posterior = LaplaceLoraPosterior.Create(model, adapter, factors, lambda);
+        var prompts = Tiny.Prompts(model.Config.VocabSize, 5, 1, 3, 8);
+        var labels = Enumerable.Range(0, classes).Select(c => (long)(2 + 5 * c)).ToArray();
+
+        var jacobian = posterior.JacobianMean(TokenBatch.Create(prompts, CPU), tensor(labels));
+        var variance = posterior.Variance(jacobian);
+
+        Assert.Equal(new long[] { prompts.Length, classes, classes }, variance.shape);
+        for (int b = 0; b < prompts.Length; b++)
+        {
+            var expected = DenseReference.Variance(adapter, factors, DenseReference.AutogradJacobian(model, adapter, prompts[b], labels), lambda);
+            Numeric.Close(variance[b], expected, 1e-8, $"prompt {b}");
+            Assert.Equal(0, (variance[b] - variance[b].T).abs().max().item<double>());
+            double smallest = linalg.eigvalsh(variance[b]).min().item<double>();
+            Assert.True(smallest > -1e-12 * variance[b].abs().max().item<double>(), $"f_var of prompt {b} has eigenvalue {smallest}");
+        }
+    }
+
+    [Fact]
+    public void ScoreHeadAdapterVarianceMatchesTheDensePosterior()
+    {
+        var model = Tiny.Model(Tiny.Config(numLabels: 3), seed: 61, withScoreHead: true);
+        var adapter = Tiny.Adapter(model, Tiny.LoraConfig(targets: [.. Tiny.AllProjections, "score"], task: "SEQ_CLS"), seed: 62);
+        var factors = Tiny.Factors(adapter, n: 20, lowRank: 2, seed: 63);
+        var posterior = LaplaceLoraPosterior.Create(model, adapter, factors, 2.0);
+        var prompts = Tiny.Prompts(40, 4, 6);
+        var labels = new long[] { 0, 1, 2 };
+        var variance = posterior.Variance(posterior.JacobianMean(TokenBatch.Create(prompts, CPU, PaddingSide.Left), tensor(labels)));
+        for (int b = 0; b < prompts.Length; b++)
+        {
+            var expected = DenseReference.Variance(adapter, factors, DenseReference.AutogradJacobian(model, adapter, prompts[b], labels), 2.0);
+            Numeric.Close(variance[b], expected, 1e-8, $"prompt {b}");
+        }
+    }
+
+    [Fact]
+    public void HugePriorPrecisionLeavesOnlyThePrior()
+    {
+        // As lambda grows the data term vanishes: f_var -> J J^T / lambda.
+        var model = Tiny.Model(Tiny.Config(), seed: 71);
+        var adapter = Tiny.Adapter(model, Tiny.LoraConfig(), seed: 72);
+        var posterior = LaplaceLoraPosterior.Create(model, adapter, Tiny.Factors(adapter), 1e9);
+        var jacobian = posterior.JacobianMean(TokenBatch.Create(Tiny.Prompts(40, 4), CPU), tensor(new long[] { 1, 2 }));
+        var flat = cat(jacobian.Gradients.Values.Select(g => g[0].flatten(1)).ToList(), 1);
+        Numeric.Close(posterior.Variance(jacobian)[0], flat.matmul(flat.T) / 1e9, 1e-6, "prior-only limit");
+    }
+}
