@@ -1,0 +1,53 @@
+using UncertaintyService.Core.Laplace;
+using UncertaintyService.Core.Model;
+using static TorchSharp.torch;
+
+namespace UncertaintyService.Core.Prediction;
+
+/// <summary>One prompt's Gaussian over its class logits and what it implies for the class probabilities.</summary>
+public sealed record ClassPrediction(double[] LogitMean, double[,] LogitCovariance, ProbabilitySummary Probabilities);
+
+/// <summary>
+/// The Laplace-LoRA predictive for a batch of prompts: one forward, one backward per class, the
+/// linearised covariance, then Monte Carlo and probit per prompt. Plain arrays out; no tensor escapes.
+/// </summary>
+public static class LaplacePredictor
+{
+    /// <param name="prompts">Token ids per prompt; lengths may differ.</param>
+    /// <param name="classIndices">Per class, the LM-head token id (or the score-head output index).</param>
+    /// <param name="seed">Prompt i is sampled with seed + i, so its draws do not depend on what else is in the batch.</param>
+    public static IReadOnlyList<ClassPrediction> Predict(LaplaceLoraPosterior posterior, IReadOnlyList<IReadOnlyList<int>> prompts,
+        IReadOnlyList<long> classIndices, int samples, ulong seed)
+    {
+        var (means, covariances) = LogitMoments(posterior, prompts, classIndices);
+        return means.Select((mean, i) => new ClassPrediction(mean, covariances[i],
+            LogitPredictive.Summarise(mean, covariances[i], samples, unchecked(seed + (ulong)i)))).ToList();
+    }
+
+    /// <summary>The logit means (B x C) and covariances (B of C x C) for a batch, in float64.</summary>
+    public static (double[][] Means, double[][,] Covariances) LogitMoments(LaplaceLoraPosterior posterior,
+        IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<long> classIndices)
+    {
+        using var scope = NewDisposeScope();
+        var batch = TokenBatch.Create(prompts, posterior.Model.Device);
+        var classes = tensor(classIndices.ToArray(), device: posterior.Model.Device);
+        var jacobian = posterior.JacobianMean(batch, classes);
+        var variance = posterior.Variance(jacobian).cpu();
+        var logits = jacobian.Logits.to(ScalarType.Float64).cpu();
+
+        int count = prompts.Count, c = classIndices.Count;
+        var flatLogits = logits.data<double>().ToArray();
+        var flatVariance = variance.data<double>().ToArray();
+        var means = new double[count][];
+        var covariances = new double[count][,];
+        for (int b = 0; b < count; b++)
+        {
+            means[b] = flatLogits.AsSpan(b * c, c).ToArray();
+            covariances[b] = new double[c, c];
+            for (int i = 0; i < c; i++)
+                for (int j = 0; j < c; j++)
+                    covariances[b][i, j] = flatVariance[(b * c + i) * c + j];
+        }
+        return (means, covariances);
+    }
+}
