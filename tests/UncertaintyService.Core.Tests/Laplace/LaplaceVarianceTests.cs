@@ -71,3 +71,29 @@ public class LaplaceVarianceTests
         Numeric.Close(posterior.Variance(jacobian)[0], flat.matmul(flat.T) / 1e9, 1e-6, "prior-only limit");
     }
 }
+
+public class LaplaceFloat32Tests
+{
+    [Fact]
+    public void Float32ServingPathStaysWithinTheFloat32BoundOfTheFloat64Reference()
+    {
+        // Serving runs the model in float32 and the eigen-algebra in float64; DESIGN.md bounds it at 1e-4.
+        var config = Tiny.Config();
+        var model64 = Tiny.Model(config, seed: 101);
+        var model32 = Tiny.Model(config, seed: 101, dtype: ScalarType.Float32);
+        var loraConfig = Tiny.LoraConfig(rank: 4);
+        var adapter64 = Tiny.Adapter(model64, loraConfig, seed: 102);
+        var adapter32 = Tiny.Adapter(model32, loraConfig, seed: 102);
+        var factors = Tiny.Factors(adapter64, n: 25, lowRank: 4, seed: 103);
+        var prompts = Tiny.Prompts(40, 3, 7);
+        var labels = tensor(new long[] { 5, 6, 7 });
+
+        var posterior64 = LaplaceLoraPosterior.Create(model64, adapter64, factors, 1.0);
+        var posterior32 = LaplaceLoraPosterior.Create(model32, adapter32, factors, 1.0);
+        var jacobian64 = posterior64.JacobianMean(TokenBatch.Create(prompts, CPU), labels);
+        var jacobian32 = posterior32.JacobianMean(TokenBatch.Create(prompts, CPU), labels);
+
+        Numeric.Close(jacobian32.Logits, jacobian64.Logits, 1e-4, "float32 logits");
+        Numeric.Close(posterior32.Variance(jacobian32), posterior64.Variance(jacobian64), 1e-4, "float32 f_var");
+    }
+}

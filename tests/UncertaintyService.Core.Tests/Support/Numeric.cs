@@ -14,9 +14,13 @@ internal static class Numeric
         return (a - e).abs().max().item<double>() / Math.Max(scale, 1e-300);
     }
 
-    public static void Close(Tensor actual, Tensor expected, double relative, string what)
+    public static void Close(Tensor actual, Tensor expected, double relative, string what,
+        [System.Runtime.CompilerServices.CallerMemberName] string test = "")
     {
         double error = RelativeError(actual, expected);
+        // For the README's table of measured reference errors: REFERENCE_ERRORS_LOG=file dotnet test.
+        if (Environment.GetEnvironmentVariable("REFERENCE_ERRORS_LOG") is { Length: > 0 } log)
+            File.AppendAllText(log, $"{test}\t{what}\t{error:E2}\n");
         Assert.True(error < relative, $"{what}: relative error {error:E2} exceeds {relative:E0}");
     }
 

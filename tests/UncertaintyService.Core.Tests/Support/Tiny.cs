@@ -29,9 +29,9 @@ internal static class Tiny
         NumLabels = numLabels,
     };
 
-    public static LlamaModel Model(LlamaConfig config, ulong seed = 1, bool withScoreHead = false) =>
+    public static LlamaModel Model(LlamaConfig config, ulong seed = 1, bool withScoreHead = false, ScalarType dtype = ScalarType.Float64) =>
         LlamaModelBuilder.Build(config, new InMemoryTensorSource(RandomWeights.Llama(config, seed, ScalarType.Float64, withScoreHead)),
-            ScalarType.Float64, CPU);
+            dtype, CPU);
 
     public static LoraConfig LoraConfig(int rank = 2, double alpha = 4, IEnumerable<string>? targets = null, string task = "CAUSAL_LM",
         IReadOnlyList<string>? modulesToSave = null) => new()
