@@ -1,4 +1,8 @@
 using System.CommandLine;
+using UncertaintyService.Cli.Commands;
 
-var root = new RootCommand("UncertaintyService offline pipeline.");
+var root = new RootCommand("UncertaintyService offline pipeline: produces the bundles the service loads.")
+{
+    GenerateDemoCommand.Create(),
+};
 return root.Parse(args).Invoke();

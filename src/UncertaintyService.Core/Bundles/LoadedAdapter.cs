@@ -1,0 +1,32 @@
+using UncertaintyService.Core.Laplace;
+using UncertaintyService.Core.Lora;
+using UncertaintyService.Core.Model;
+using UncertaintyService.Core.Tokenization;
+
+namespace UncertaintyService.Core.Bundles;
+
+/// <summary>A base model and tokenizer loaded once and shared by every adapter of its bundle.</summary>
+public sealed record LoadedBase(string Bundle, string Folder, LlamaModel Model, PromptTokenizer Tokenizer);
+
+/// <summary>
+/// Everything needed to serve one adapter, immutable once built: a reload builds a new one and swaps
+/// it in, so requests in flight finish on the version they started with.
+/// </summary>
+public sealed record LoadedAdapter(
+    string Id,
+    string Folder,
+    LoadedBase Base,
+    LoraAdapter Adapter,
+    TaskDefinition Task,
+    PosteriorConfig Posterior,
+    LaplaceLoraPosterior? Laplace,
+    CalibrationReport? Calibration,
+    string Sha256,
+    DateTimeOffset LoadedAt)
+{
+    /// <summary>The label token ids the task reads, resolved once at load.</summary>
+    public required int[] LabelTokenIds { get; init; }
+
+    /// <summary>Posterior methods this adapter can serve.</summary>
+    public IReadOnlyList<string> Methods => Laplace is null ? ["map"] : ["map", "laplace"];
+}

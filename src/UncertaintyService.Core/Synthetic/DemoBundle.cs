@@ -1,0 +1,107 @@
+using System.Text.Json;
+using UncertaintyService.Core.Bundles;
+using UncertaintyService.Core.Laplace;
+using UncertaintyService.Core.Lora;
+using UncertaintyService.Core.Model;
+using UncertaintyService.Core.SafeTensors;
+using static TorchSharp.torch;
+
+namespace UncertaintyService.Core.Synthetic;
+
+/// <summary>
+/// Writes a deterministic generated bundle: a small Llama with the Llama 2 tokenizer, random weights,
+/// and two LoRA adapters with random positive semi-definite K-FAC factors. It exercises every loader
+/// and the whole predictive path; its numbers carry no meaning (a trained bundle replaces it).
+/// </summary>
+public static class DemoBundle
+{
+    public sealed record Options
+    {
+        public int HiddenSize { get; init; } = 64;
+        public int Layers { get; init; } = 2;
+        public int Heads { get; init; } = 4;
+        public int KeyValueHeads { get; init; } = 2;
+        public int IntermediateSize { get; init; } = 128;
+        public int Rank { get; init; } = 4;
+        public ulong Seed { get; init; } = 20261122;
+        public ScalarType StorageType { get; init; } = ScalarType.Float16;
+        public long FactorExamples { get; init; } = 512;
+    }
+
+    /// <summary>The adapters written: id, labels, prompt template.</summary>
+    public static readonly IReadOnlyList<(string Id, string[] Labels, string Template)> Adapters =
+    [
+        ("yes-no", ["yes", "no"], "Question: {question}\nAnswer:"),
+        ("multiple-choice", ["A", "B", "C", "D"], "{question}\nA. {a}\nB. {b}\nC. {c}\nD. {d}\nAnswer:"),
+    ];
+
+    public static void Write(string bundleFolder, string tokenizerModel, Options options)
+    {
+        var baseFolder = Path.Combine(bundleFolder, BundleLoader.BaseFolder);
+        Directory.CreateDirectory(baseFolder);
+        var config = new LlamaConfig
+        {
+            VocabSize = 32000,
+            HiddenSize = options.HiddenSize,
+            IntermediateSize = options.IntermediateSize,
+            NumHiddenLayers = options.Layers,
+            NumAttentionHeads = options.Heads,
+            NumKeyValueHeads = options.KeyValueHeads,
+            MaxPositionEmbeddings = 4096,
+            TieWordEmbeddings = true,
+        };
+        File.WriteAllText(Path.Combine(baseFolder, LlamaModelLoader.ConfigFile), config.ToJson());
+        var weights = RandomWeights.Llama(config, options.Seed, options.StorageType);
+        SafeTensorsWriter.Write(Path.Combine(baseFolder, SafeTensorsCheckpoint.SingleFileName), weights,
+            new Dictionary<string, string> { ["format"] = "pt" });
+        File.Copy(tokenizerModel, Path.Combine(baseFolder, "tokenizer.model"), overwrite: true);
+
+        var model = LlamaModelBuilder.Build(config, new InMemoryTensorSource(weights), ScalarType.Float32, CPU);
+        ulong seed = options.Seed;
+        foreach (var (id, labels, template) in Adapters)
+        {
+            var folder = Path.Combine(bundleFolder, BundleLoader.AdaptersFolder, id);
+            Directory.CreateDirectory(folder);
+            var loraConfig = new LoraConfig
+            {
+                R = options.Rank,
+                LoraAlpha = 2 * options.Rank,
+                TaskType = "CAUSAL_LM",
+                TargetModules = JsonSerializer.SerializeToElement(new[] { "q_proj", "v_proj", "down_proj" }),
+            };
+            loraConfig.Save(Path.Combine(folder, LoraConfig.FileName));
+            var lora = RandomWeights.Lora(loraConfig, model, ++seed);
+            SafeTensorsWriter.Write(Path.Combine(folder, LoraAdapterLoader.WeightsFile),
+                lora.ToDictionary(p => p.Key, p => p.Value.to(ScalarType.Float32)));
+            new TaskDefinition { Kind = "classification", Labels = labels, PromptTemplate = template,
+                Description = "Generated demo adapter: random weights, no trained meaning." }.Save(Path.Combine(folder, TaskDefinition.FileName));
+
+            var adapter = LoraAdapterBuilder.Build(id, loraConfig, new InMemoryTensorSource(lora), model);
+            var factors = RandomFactors(adapter, Path.Combine(folder, KfacFactorFile.FileName), options.FactorExamples, ++seed);
+            factors.Save();
+            new PosteriorConfig { Method = "laplace", PriorPrecision = 1.0, PriorTuning = "manual", Samples = 1000,
+                NExamples = options.FactorExamples }.Save(Path.Combine(folder, PosteriorConfig.FileName));
+        }
+    }
+
+    // Square factors M M^T / n on the rank side; tall square roots (rank 8) on the large side, as a
+    // low-rank fit of a real model would store them.
+    private static KfacFactorFile RandomFactors(LoraAdapter adapter, string path, long examples, ulong seed)
+    {
+        var generator = new Generator(seed, CPU);
+        Tensor Square(long n)
+        {
+            var m = randn(new[] { n, n + 4 }, ScalarType.Float64, CPU, generator: generator);
+            return (m.matmul(m.T) / (n + 4)).to(ScalarType.Float32);
+        }
+        Tensor Tall(long n) => (randn(new[] { n, 8L }, ScalarType.Float64, CPU, generator: generator) / Math.Sqrt(8)).to(ScalarType.Float32);
+
+        var modules = new Dictionary<string, KfacModuleFactors>();
+        foreach (var m in adapter.Modules)
+        {
+            modules[m.NameA] = new KfacModuleFactors(Tall(m.A.shape[1]), Square(m.Rank));
+            modules[m.NameB] = new KfacModuleFactors(Square(m.Rank), Tall(m.B.shape[0]));
+        }
+        return new KfacFactorFile(path, new KfacMetadata(examples, FisherKind.Exact, PositionHandling.Expand), modules);
+    }
+}
