@@ -27,9 +27,11 @@ public sealed partial record TaskDefinition
     /// <summary>A prompt with <c>{field}</c> placeholders that requests may fill instead of sending raw text.</summary>
     public string? PromptTemplate { get; init; }
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public IReadOnlyList<string> TokenTexts => LabelTokens ?? Labels;
 
     /// <summary>The placeholders of <see cref="PromptTemplate"/>, in order of first appearance.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public IReadOnlyList<string> TemplateFields =>
         PromptTemplate is null ? [] : Placeholder().Matches(PromptTemplate).Select(m => m.Groups[1].Value).Distinct().ToList();
 

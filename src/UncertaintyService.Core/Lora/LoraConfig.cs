@@ -42,6 +42,7 @@ public sealed record LoraConfig
     public IReadOnlyDictionary<string, int>? RankPattern { get; init; }
     public IReadOnlyDictionary<string, double>? AlphaPattern { get; init; }
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public ModelHead Head => TaskType == "SEQ_CLS" ? ModelHead.Score : ModelHead.LanguageModel;
 
     public static LoraConfig Load(string path)
