@@ -1,6 +1,10 @@
-var builder = WebApplication.CreateBuilder(args);
+using UncertaintyService.Api.Hosting;
+
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = ServiceSetup.ContentRoot() });
+builder.AddUncertaintyService();
+
 var app = builder.Build();
-app.MapGet("/health/live", () => TypedResults.Ok("live"));
+app.MapUncertaintyService();
 app.Run();
 
 /// <summary>Entry point, visible to in-process API tests.</summary>

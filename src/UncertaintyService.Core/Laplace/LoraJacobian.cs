@@ -21,11 +21,19 @@ public enum LoraSide
 /// </summary>
 public sealed class LoraJacobian
 {
-    private LoraJacobian(Tensor logits, IReadOnlyDictionary<(string Module, LoraSide Side), Tensor> gradients)
+    private LoraJacobian(Tensor logits, IReadOnlyDictionary<(string Module, LoraSide Side), Tensor> gradients, TimeSpan forward, TimeSpan backward)
     {
         Logits = logits;
         Gradients = gradients;
+        ForwardTime = forward;
+        BackwardTime = backward;
     }
+
+    /// <summary>Wall time of the forward pass that recorded the activations.</summary>
+    public TimeSpan ForwardTime { get; }
+
+    /// <summary>Wall time of the per-class backward passes and the gradient products.</summary>
+    public TimeSpan BackwardTime { get; }
 
     /// <summary>f(theta_MAP): (B, C) in the model's dtype.</summary>
     public Tensor Logits { get; }
@@ -43,10 +51,12 @@ public sealed class LoraJacobian
     public static LoraJacobian Compute(LlamaModel model, LoraAdapter adapter, TokenBatch batch, Tensor classIndices)
     {
         using var grad = enable_grad();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var recorder = new LoraActivationRecorder();
         var context = new ForwardContext { Adapter = adapter, Recorder = recorder };
         var logits = model.Forward(batch, adapter.Head, context).index_select(1, classIndices);
 
+        var forward = clock.Elapsed;
         var activations = recorder.Activations;
         var inputs = activations.SelectMany(a => new[] { a.LowRank, a.UpProjection }).ToList();
         long prompts = batch.Size, classes = classIndices.shape[0];
@@ -72,7 +82,7 @@ public sealed class LoraJacobian
             Accumulate(result, (path, LoraSide.A), stack(perClass[i].A, dim: 1));
             Accumulate(result, (path, LoraSide.B), stack(perClass[i].B, dim: 1));
         }
-        return new LoraJacobian(logits.detach(), result);
+        return new LoraJacobian(logits.detach(), result, forward, clock.Elapsed - forward);
     }
 
     // Activations are (B, T, d) inside the decoder and (B, d) at the head; treat both as (B, T, d).

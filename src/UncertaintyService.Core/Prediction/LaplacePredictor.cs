@@ -28,11 +28,21 @@ public static class LaplacePredictor
     public static (double[][] Means, double[][,] Covariances) LogitMoments(LaplaceLoraPosterior posterior,
         IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<long> classIndices)
     {
+        var moments = Moments(posterior, prompts, classIndices);
+        return (moments.Means, moments.Covariances);
+    }
+
+    /// <summary><see cref="LogitMoments"/> with the time each phase took.</summary>
+    public static LogitMoments Moments(LaplaceLoraPosterior posterior,
+        IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<long> classIndices)
+    {
         using var scope = NewDisposeScope();
         var batch = TokenBatch.Create(prompts, posterior.Model.Device);
         var classes = tensor(classIndices.ToArray(), device: posterior.Model.Device);
         var jacobian = posterior.JacobianMean(batch, classes);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var variance = posterior.Variance(jacobian).cpu();
+        var covarianceTime = clock.Elapsed;
         var logits = jacobian.Logits.to(ScalarType.Float64).cpu();
 
         int count = prompts.Count, c = classIndices.Count;
@@ -48,6 +58,9 @@ public static class LaplacePredictor
                 for (int j = 0; j < c; j++)
                     covariances[b][i, j] = flatVariance[(b * c + i) * c + j];
         }
-        return (means, covariances);
+        return new LogitMoments(means, covariances, jacobian.ForwardTime, jacobian.BackwardTime, covarianceTime);
     }
 }
+
+/// <summary>Logit means and covariances of a batch with the wall time of each phase.</summary>
+public sealed record LogitMoments(double[][] Means, double[][,] Covariances, TimeSpan Forward, TimeSpan Gradients, TimeSpan Covariance);

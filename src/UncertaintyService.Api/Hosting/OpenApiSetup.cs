@@ -1,0 +1,20 @@
+using Swashbuckle.AspNetCore.SwaggerGen;
+
+namespace UncertaintyService.Api.Hosting;
+
+/// <summary>Swagger document: summaries from the routes, schemas and examples from the XML docs of the contracts.</summary>
+public static class OpenApiSetup
+{
+    public static void Configure(SwaggerGenOptions options)
+    {
+        options.SwaggerDoc("v1", new()
+        {
+            Title = "UncertaintyService",
+            Version = "v1",
+            Description = "Calibrated uncertainty from fine-tuned LLMs: logit means and covariances, sampled and probit probabilities, "
+                + "and the entropy split, from a Laplace posterior over LoRA weights.",
+        });
+        var xml = Path.Combine(AppContext.BaseDirectory, "UncertaintyService.Api.xml");
+        if (File.Exists(xml)) options.IncludeXmlComments(xml);
+    }
+}

@@ -1,0 +1,92 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using UncertaintyService.Api.Http;
+using UncertaintyService.Api.Options;
+using UncertaintyService.Api.Serving;
+
+namespace UncertaintyService.Api.Hosting;
+
+/// <summary>Everything Program.cs wires: options, the model host and worker, telemetry, health, OpenAPI, routes.</summary>
+public static class ServiceSetup
+{
+    public static WebApplicationBuilder AddUncertaintyService(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<ServiceOptions>().Bind(builder.Configuration.GetSection(ServiceOptions.Section), o => o.ErrorOnUnknownConfiguration = true)
+            .ValidateDataAnnotations().Validate(o => o.Bundles.Select(b => b.Name).Distinct().Count() == o.Bundles.Count,
+                "Bundle names must be distinct.").ValidateOnStart();
+        services.AddSingleton(sp => new ModelPaths(ResolveModelRoot(builder.Environment, sp.GetRequiredService<IOptions<ServiceOptions>>().Value)));
+        services.AddSingleton<AdapterRegistry>();
+        services.AddSingleton<ServiceTelemetry>();
+        services.AddSingleton<InferenceWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<InferenceWorker>());
+        services.AddSingleton<ModelHost>();
+        services.AddHostedService(sp => sp.GetRequiredService<ModelHost>());
+
+        services.ConfigureHttpJsonOptions(o => Configure(o.SerializerOptions));
+        services.Configure<Microsoft.AspNetCore.Mvc.JsonOptions>(o => Configure(o.JsonSerializerOptions));
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ServiceExceptionHandler>();
+        services.AddHealthChecks().AddCheck<ReadinessCheck>("models", tags: ["ready"]);
+        services.AddEndpointsApiExplorer();
+        services.AddSwaggerGen(OpenApiSetup.Configure);
+
+        var telemetry = services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("uncertainty-service"))
+            .WithTracing(t => t.AddSource(ServiceTelemetry.Name).AddAspNetCoreInstrumentation())
+            .WithMetrics(m => m.AddMeter(ServiceTelemetry.Name).AddAspNetCoreInstrumentation().AddPrometheusExporter());
+        // OTLP export is on when an endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT or UncertaintyService:OtlpEndpoint).
+        var otlp = builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? builder.Configuration[$"{ServiceOptions.Section}:OtlpEndpoint"];
+        if (!string.IsNullOrWhiteSpace(otlp))
+            telemetry.UseOtlpExporter(OpenTelemetry.Exporter.OtlpExportProtocol.Grpc, new Uri(otlp));
+        return builder;
+    }
+
+    public static WebApplication MapUncertaintyService(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseSwagger();
+        app.UseSwaggerUI(o => o.DocumentTitle = "UncertaintyService");
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = HealthJson.Write });
+
+        var v1 = app.MapGroup("/v1");
+        ClassifyEndpoints.Map(v1);
+        AdapterEndpoints.Map(v1);
+        AdminEndpoints.Map(v1);
+        return app;
+    }
+
+    /// <summary>
+    /// The working directory when it holds appsettings.json (the repository root, a container's app
+    /// folder), else the app's own folder, where the build copies appsettings.json and models/demo
+    /// (`dotnet run --project` starts in the project folder). Null keeps the framework's default.
+    /// </summary>
+    public static string? ContentRoot() =>
+        File.Exists(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json")) ? null : AppContext.BaseDirectory;
+
+    public static void Configure(JsonSerializerOptions json)
+    {
+        json.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        json.DictionaryKeyPolicy = null;
+        json.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        json.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+    }
+
+    // The configured root, relative to the content root when it exists there, else to the app's folder
+    // (where the build copies models/), so `dotnet run` works from the repository or the output folder.
+    private static string ResolveModelRoot(IWebHostEnvironment environment, ServiceOptions options)
+    {
+        if (Path.IsPathRooted(options.ModelRoot)) return options.ModelRoot;
+        var fromContent = Path.Combine(environment.ContentRootPath, options.ModelRoot);
+        return Directory.Exists(fromContent) ? fromContent : Path.Combine(AppContext.BaseDirectory, options.ModelRoot);
+    }
+}

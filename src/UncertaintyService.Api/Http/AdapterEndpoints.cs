@@ -1,0 +1,52 @@
+using UncertaintyService.Api.Serving;
+using UncertaintyService.Core.Bundles;
+
+namespace UncertaintyService.Api.Http;
+
+public static class AdapterEndpoints
+{
+    public static void Map(RouteGroupBuilder v1)
+    {
+        v1.MapGet("/models", Models)
+            .WithName("ListModels").WithSummary("Loaded base models and their adapters").WithTags("Models")
+            .Produces<IReadOnlyList<ModelInfo>>();
+        v1.MapGet("/adapters", List)
+            .WithName("ListAdapters").WithSummary("Loaded adapters with their kind, methods and labels").WithTags("Adapters")
+            .Produces<IReadOnlyList<AdapterSummary>>();
+        v1.MapGet("/adapters/{id}", Get)
+            .WithName("GetAdapter").WithSummary("One adapter with its posterior and full calibration metadata").WithTags("Adapters")
+            .Produces<AdapterDetails>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+    }
+
+    private static IResult Models(AdapterRegistry registry)
+    {
+        var snapshot = registry.Current;
+        return TypedResults.Ok(snapshot.Bases.Values.Select(b => new ModelInfo(b.Bundle, b.Model.Config.ModelType, b.Model.Config.HiddenSize,
+            b.Model.Config.NumHiddenLayers, b.Model.Config.VocabSize, b.Model.DType.ToString().ToLowerInvariant(), b.Model.Device.ToString(),
+            snapshot.Adapters.Values.Where(a => a.Base.Bundle == b.Bundle).Select(a => a.Id).ToList())).ToList());
+    }
+
+    private static IResult List(AdapterRegistry registry) =>
+        TypedResults.Ok(registry.Current.Adapters.Values.Select(Summary).ToList());
+
+    private static IResult Get(string id, AdapterRegistry registry) =>
+        registry.Find(id) is { } adapter
+            ? TypedResults.Ok(Details(adapter))
+            : throw new ServiceException(ErrorKind.NotFound, "Adapter not found", $"'{id}' is not loaded; GET /v1/adapters lists the adapters");
+
+    public static AdapterSummary Summary(LoadedAdapter a) =>
+        new(a.Id, a.Base.Bundle, a.Task.Kind, a.Methods, a.Posterior.Method, a.Task.Labels);
+
+    public static AdapterDetails Details(LoadedAdapter a)
+    {
+        var config = a.Adapter.Config;
+        var lora = new LoraInfo(config.R, config.LoraAlpha, a.Adapter.Modules.Select(m => m.ModulePath).ToList(),
+            a.Adapter.ParameterCount, config.TaskType ?? "CAUSAL_LM");
+        var posterior = a.Laplace is null ? null : new PosteriorInfo(a.Posterior.Method, a.Laplace.PriorPrecision, a.Posterior.PriorTuning,
+            a.Posterior.LogEvidence, a.Posterior.Samples, a.Laplace.NExamples, a.Laplace.Metadata.Fisher.ToString().ToLowerInvariant(),
+            a.Laplace.Metadata.Positions.ToString().ToLowerInvariant());
+        return new AdapterDetails(a.Id, a.Base.Bundle, a.Task.Kind, a.Task.Description, a.Task.Labels, a.Task.TokenTexts,
+            a.Task.PromptTemplate, a.Task.TemplateFields, a.Methods, a.Posterior.Method, lora, posterior, a.Calibration, a.Sha256, a.LoadedAt);
+    }
+}

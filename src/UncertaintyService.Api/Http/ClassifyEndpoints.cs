@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using UncertaintyService.Api.Options;
+using UncertaintyService.Api.Serving;
+using UncertaintyService.Core.Prediction;
+
+namespace UncertaintyService.Api.Http;
+
+public static class ClassifyEndpoints
+{
+    public static void Map(RouteGroupBuilder v1)
+    {
+        v1.MapPost("/classify", Classify)
+            .WithName("Classify")
+            .WithSummary("Class probabilities with calibrated uncertainty for one or more prompts")
+            .WithDescription("Per prompt: logit mean and covariance, MAP / Monte Carlo / probit probabilities, prediction and the entropy split; "
+                + "plus the adapter version, posterior hyperparameters, timings and the adapter's calibration summary.")
+            .WithTags("Classification")
+            .Accepts<ClassifyRequest>("application/json")
+            .Produces<ClassifyResponse>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status424FailedDependency)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+    }
+
+    private static async Task<IResult> Classify(HttpContext context, AdapterRegistry registry, InferenceWorker worker,
+        IOptions<ServiceOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, ServiceTelemetry telemetry)
+    {
+        var request = await RequestJson.Read<ClassifyRequest>(context.Request, json.Value.SerializerOptions, context.RequestAborted);
+        if (!registry.Ready)
+            throw new ServiceException(ErrorKind.NotReady, "Not ready", "Models are still loading; retry shortly.");
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        deadline.CancelAfter(TimeSpan.FromSeconds(options.Value.RequestTimeoutSeconds));
+        var (job, covariance, approximation) = new ClassifyValidator(registry, options.Value.Limits).Validate(request, deadline.Token);
+
+        var tags = new TagList { { "adapter", job.Adapter.Id }, { "method", job.Method } };
+        ClassificationOutcome outcome;
+        try
+        {
+            outcome = await worker.Submit(job).WaitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            telemetry.Requests.Add(1, new TagList { { "adapter", job.Adapter.Id }, { "method", job.Method }, { "outcome", "timeout" } });
+            throw new ServiceException(ErrorKind.Timeout, "Timed out",
+                $"The request did not finish within {options.Value.RequestTimeoutSeconds} s; the service is busy, retry shortly.");
+        }
+        tags.Add("outcome", "ok");
+        telemetry.Requests.Add(1, tags);
+        telemetry.RequestDuration.Record(outcome.Timings.Total / 1000, tags);
+        return TypedResults.Ok(Respond(job, outcome, covariance, approximation));
+    }
+
+    private static ClassifyResponse Respond(ClassificationJob job, ClassificationOutcome outcome, CovarianceMode covariance, string approximation)
+    {
+        var adapter = job.Adapter;
+        var results = outcome.Predictions.Select(p => Result(job.Labels, p, covariance, approximation)).ToList();
+        var t = outcome.Timings;
+        var metadata = new ClassifyMetadata(adapter.Id, adapter.Sha256, adapter.Base.Bundle, job.Method,
+            job.Method == "laplace" ? adapter.Laplace!.PriorPrecision : null, job.Method == "map" ? 0 : job.Samples, job.Seed,
+            outcome.BatchPrompts, new Dictionary<string, double>
+            {
+                ["queue"] = Math.Round(t.Queue, 3),
+                ["forward"] = Math.Round(t.Forward, 3),
+                ["gradients"] = Math.Round(t.Gradients, 3),
+                ["covariance"] = Math.Round(t.Covariance, 3),
+                ["sampling"] = Math.Round(t.Sampling, 3),
+                ["total"] = Math.Round(t.Total, 3),
+            });
+        return new ClassifyResponse(results, metadata, adapter.Calibration?.Summary());
+    }
+
+    private static ClassifyResult Result(IReadOnlyList<string> labels, ClassPrediction p, CovarianceMode covariance, string approximation)
+    {
+        int c = labels.Count;
+        var chosen = approximation == "probit" ? p.Probabilities.Probit : p.Probabilities.SampledMean;
+        int best = Array.IndexOf(chosen, chosen.Max());
+        double[][]? matrix = covariance == CovarianceMode.Full
+            ? Enumerable.Range(0, c).Select(i => Enumerable.Range(0, c).Select(j => p.LogitCovariance[i, j]).ToArray()).ToArray()
+            : null;
+        double[]? variance = covariance == CovarianceMode.None ? null : Enumerable.Range(0, c).Select(i => p.LogitCovariance[i, i]).ToArray();
+        var s = p.Probabilities;
+        return new ClassifyResult(labels, p.LogitMean, matrix, variance,
+            new ProbabilitySet(s.MapProbabilities, s.SampledMean, s.SampledStd, s.Probit),
+            labels[best], chosen[best], new UncertaintySplit(s.TotalEntropy, s.Aleatoric, s.Epistemic));
+    }
+}

@@ -1,0 +1,33 @@
+using UncertaintyService.Api.Serving;
+
+namespace UncertaintyService.Api.Http;
+
+/// <summary>The one mapping from error kinds to status codes and ProblemDetails.</summary>
+public static class ProblemMapping
+{
+    public static readonly IReadOnlyDictionary<ErrorKind, int> StatusCodes = new Dictionary<ErrorKind, int>
+    {
+        [ErrorKind.MalformedRequest] = Microsoft.AspNetCore.Http.StatusCodes.Status400BadRequest,
+        [ErrorKind.Validation] = Microsoft.AspNetCore.Http.StatusCodes.Status422UnprocessableEntity,
+        [ErrorKind.NotFound] = Microsoft.AspNetCore.Http.StatusCodes.Status404NotFound,
+        [ErrorKind.Unauthorized] = Microsoft.AspNetCore.Http.StatusCodes.Status401Unauthorized,
+        [ErrorKind.Forbidden] = Microsoft.AspNetCore.Http.StatusCodes.Status403Forbidden,
+        [ErrorKind.Overloaded] = Microsoft.AspNetCore.Http.StatusCodes.Status429TooManyRequests,
+        [ErrorKind.Timeout] = Microsoft.AspNetCore.Http.StatusCodes.Status503ServiceUnavailable,
+        [ErrorKind.NotReady] = Microsoft.AspNetCore.Http.StatusCodes.Status503ServiceUnavailable,
+        [ErrorKind.Backend] = Microsoft.AspNetCore.Http.StatusCodes.Status424FailedDependency,
+    };
+
+    /// <summary>Seconds a client should wait after 429 or 503.</summary>
+    public const int RetryAfterSeconds = 1;
+
+    public static IResult ToResult(ServiceException e, HttpContext context)
+    {
+        int status = StatusCodes[e.Kind];
+        if (e.Kind is ErrorKind.Overloaded or ErrorKind.Timeout or ErrorKind.NotReady)
+            context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var extensions = new Dictionary<string, object?> { ["kind"] = e.Kind.ToString() };
+        if (e.Errors is not null) extensions["errors"] = e.Errors;
+        return TypedResults.Problem(detail: e.Message, statusCode: status, title: e.Title, extensions: extensions);
+    }
+}

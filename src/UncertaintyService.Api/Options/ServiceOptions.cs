@@ -1,0 +1,77 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace UncertaintyService.Api.Options;
+
+/// <summary>The <c>UncertaintyService</c> section of appsettings.json.</summary>
+public sealed class ServiceOptions
+{
+    public const string Section = "UncertaintyService";
+
+    /// <summary>auto (CUDA when available, else CPU), cpu, or cuda.</summary>
+    [RegularExpression("^(auto|cpu|cuda)$", ErrorMessage = "Device must be auto, cpu or cuda.")]
+    public string Device { get; set; } = "auto";
+
+    /// <summary>Serving dtype of the model weights: float32, float16, bfloat16 or float64.</summary>
+    [RegularExpression("^(float32|float16|bfloat16|float64)$", ErrorMessage = "DType must be float32, float16, bfloat16 or float64.")]
+    public string DType { get; set; } = "float32";
+
+    /// <summary>Folder that relative bundle paths and admin-loaded adapters resolve against.</summary>
+    [Required]
+    public string ModelRoot { get; set; } = "models";
+
+    /// <summary>Bundles loaded at start-up.</summary>
+    public List<BundleOptions> Bundles { get; set; } = [];
+
+    [Required] public LimitOptions Limits { get; set; } = new();
+    [Required] public BatchingOptions Batching { get; set; } = new();
+    [Required] public AdminOptions Admin { get; set; } = new();
+
+    /// <summary>A request still queued or running after this long gets 503.</summary>
+    [Range(1, 3600)]
+    public double RequestTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>OTLP collector endpoint (gRPC); empty leaves OTLP export off. OTEL_EXPORTER_OTLP_ENDPOINT also switches it on.</summary>
+    public string OtlpEndpoint { get; set; } = "";
+
+    /// <summary>Attempts to read a bundle when the file system fails transiently.</summary>
+    [Range(1, 10)]
+    public int LoadAttempts { get; set; } = 3;
+}
+
+public sealed class BundleOptions
+{
+    /// <summary>Name the bundle is listed under in /v1/models.</summary>
+    [Required, RegularExpression("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    public string Name { get; set; } = "";
+
+    /// <summary>Bundle folder (base/ and adapters/), absolute or relative to ModelRoot.</summary>
+    [Required]
+    public string Path { get; set; } = "";
+}
+
+public sealed class LimitOptions
+{
+    [Range(1, 1024)] public int MaxPromptsPerRequest { get; set; } = 32;
+    [Range(1, 1_000_000)] public int MaxPromptTokens { get; set; } = 1024;
+    [Range(1_000, 100_000_000)] public int MaxPromptCharacters { get; set; } = 32_000;
+    [Range(2, 4096)] public int MaxLabels { get; set; } = 64;
+    [Range(1, 1_000_000)] public int MaxSamples { get; set; } = 10_000;
+}
+
+public sealed class BatchingOptions
+{
+    /// <summary>Most prompts one forward pass takes (requests for the same adapter are merged up to this).</summary>
+    [Range(1, 1024)] public int MaxBatchPrompts { get; set; } = 32;
+
+    /// <summary>How long the worker waits for more requests to fill a batch.</summary>
+    [Range(0, 1000)] public double MaxWaitMilliseconds { get; set; } = 5;
+
+    /// <summary>Requests waiting beyond this many get 429.</summary>
+    [Range(1, 100_000)] public int QueueCapacity { get; set; } = 256;
+}
+
+public sealed class AdminOptions
+{
+    /// <summary>Key for POST/DELETE /v1/adapters (header X-Api-Key); empty disables the admin routes.</summary>
+    public string ApiKey { get; set; } = "";
+}

@@ -1,0 +1,47 @@
+using System.Diagnostics;
+using UncertaintyService.Core.Bundles;
+using UncertaintyService.Core.Prediction;
+
+namespace UncertaintyService.Api.Serving;
+
+/// <summary>How much of the logit covariance a response carries.</summary>
+public enum CovarianceMode
+{
+    Full,
+    Diag,
+    None,
+}
+
+/// <summary>One validated request as the worker sees it: token ids, class indices and options; no HTTP types.</summary>
+public sealed class ClassificationJob(
+    LoadedAdapter adapter,
+    string method,
+    IReadOnlyList<int[]> prompts,
+    IReadOnlyList<string> labels,
+    long[] classIndices,
+    int samples,
+    ulong seed,
+    CancellationToken cancellation)
+{
+    public LoadedAdapter Adapter { get; } = adapter;
+    public string Method { get; } = method;
+    public IReadOnlyList<int[]> Prompts { get; } = prompts;
+    public IReadOnlyList<string> Labels { get; } = labels;
+    public long[] ClassIndices { get; } = classIndices;
+    public int Samples { get; } = samples;
+    public ulong Seed { get; } = seed;
+    public CancellationToken Cancellation { get; } = cancellation;
+    public ActivityContext Trace { get; } = Activity.Current?.Context ?? default;
+    public Stopwatch SinceEnqueue { get; } = Stopwatch.StartNew();
+    public TaskCompletionSource<ClassificationOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Jobs share a forward pass when they read the same adapter version, method and classes.</summary>
+    public bool CanShareBatchWith(ClassificationJob other) =>
+        ReferenceEquals(Adapter, other.Adapter) && Method == other.Method && ClassIndices.AsSpan().SequenceEqual(other.ClassIndices);
+}
+
+/// <summary>The worker's answer: one prediction per prompt and where the time went.</summary>
+public sealed record ClassificationOutcome(IReadOnlyList<ClassPrediction> Predictions, PhaseTimings Timings, int BatchPrompts);
+
+/// <summary>Milliseconds per phase of one request.</summary>
+public sealed record PhaseTimings(double Queue, double Forward, double Gradients, double Covariance, double Sampling, double Total);

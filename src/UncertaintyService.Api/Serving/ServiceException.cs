@@ -1,0 +1,44 @@
+namespace UncertaintyService.Api.Serving;
+
+/// <summary>Every way a request can fail on purpose; Http/ProblemMapping maps each to one status code.</summary>
+public enum ErrorKind
+{
+    /// <summary>The body is not JSON of the expected shape (400).</summary>
+    MalformedRequest,
+
+    /// <summary>Well-formed but not acceptable: a field's value breaks a rule (422).</summary>
+    Validation,
+
+    /// <summary>No such adapter or model (404).</summary>
+    NotFound,
+
+    /// <summary>Missing or wrong admin key (401).</summary>
+    Unauthorized,
+
+    /// <summary>The admin routes are switched off (no key configured) (403).</summary>
+    Forbidden,
+
+    /// <summary>The queue is full (429, with Retry-After).</summary>
+    Overloaded,
+
+    /// <summary>The request did not finish within the configured timeout (503).</summary>
+    Timeout,
+
+    /// <summary>Models are still loading, or none loaded (503).</summary>
+    NotReady,
+
+    /// <summary>The model produced something unusable, such as NaN (424).</summary>
+    Backend,
+}
+
+/// <summary>A failure the API reports as ProblemDetails; <see cref="Errors"/> names the offending fields.</summary>
+public sealed class ServiceException(ErrorKind kind, string title, string detail, IReadOnlyDictionary<string, string[]>? errors = null)
+    : Exception(detail)
+{
+    public ErrorKind Kind { get; } = kind;
+    public string Title { get; } = title;
+    public IReadOnlyDictionary<string, string[]>? Errors { get; } = errors;
+
+    public static ServiceException Invalid(string field, string problem) =>
+        new(ErrorKind.Validation, "Invalid request", $"{field}: {problem}", new Dictionary<string, string[]> { [field] = [problem] });
+}

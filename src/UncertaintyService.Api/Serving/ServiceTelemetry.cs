@@ -1,0 +1,41 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace UncertaintyService.Api.Serving;
+
+/// <summary>The service's own spans and metrics (ASP.NET Core's come from its instrumentation).</summary>
+public sealed class ServiceTelemetry : IDisposable
+{
+    public const string Name = "UncertaintyService";
+
+    private readonly Meter meter;
+
+    public ServiceTelemetry(IMeterFactory meters)
+    {
+        meter = meters.Create(Name);
+        RequestDuration = meter.CreateHistogram<double>("uncertainty.request.duration", "s",
+            "Time from enqueue to answer of classification requests.");
+        BatchSize = meter.CreateHistogram<int>("uncertainty.batch.size", "{prompt}", "Prompts per forward pass.");
+        Requests = meter.CreateCounter<long>("uncertainty.requests", "{request}", "Requests by adapter, method and outcome.");
+    }
+
+    public static readonly ActivitySource Activities = new(Name);
+
+    public Histogram<double> RequestDuration { get; }
+    public Histogram<int> BatchSize { get; }
+    public Counter<long> Requests { get; }
+
+    public void ObserveQueueDepth(Func<int> depth) =>
+        meter.CreateObservableGauge("uncertainty.queue.depth", depth, "{request}", "Requests waiting for the worker.");
+
+    /// <summary>A span over a phase that already happened, parented to the request's trace.</summary>
+    public static void RecordPhase(string name, ActivityContext parent, DateTime start, TimeSpan duration, int prompts)
+    {
+        using var activity = Activities.StartActivity(name, ActivityKind.Internal, parent, startTime: start);
+        if (activity is null) return;
+        activity.SetTag("uncertainty.prompts", prompts);
+        activity.SetEndTime(start + duration);
+    }
+
+    public void Dispose() => meter.Dispose();
+}
