@@ -27,7 +27,7 @@ public sealed class ServiceOptions
     [Required] public AdminOptions Admin { get; set; } = new();
 
     /// <summary>A request still queued or running after this long gets 503.</summary>
-    [Range(1, 3600)]
+    [Range(0.001, 3600)]
     public double RequestTimeoutSeconds { get; set; } = 30;
 
     /// <summary>OTLP collector endpoint (gRPC); empty leaves OTLP export off. OTEL_EXPORTER_OTLP_ENDPOINT also switches it on.</summary>

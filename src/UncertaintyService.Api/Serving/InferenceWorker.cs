@@ -35,6 +35,11 @@ public sealed class InferenceWorker : IHostedService, IDisposable
         telemetry.ObserveQueueDepth(() => Volatile.Read(ref depth));
     }
 
+    private long dropped;
+
+    /// <summary>Requests dropped before any work because their client left or their time ran out.</summary>
+    public long Dropped => Interlocked.Read(ref dropped);
+
     /// <summary>Requests accepted and not yet answered or dropped.</summary>
     public int QueueDepth => Volatile.Read(ref depth);
 
@@ -150,8 +155,13 @@ public sealed class InferenceWorker : IHostedService, IDisposable
         var live = new List<ClassificationJob>();
         foreach (var job in batch)
         {
-            if (job.Cancellation.IsCancellationRequested) job.Completion.TrySetCanceled(job.Cancellation);
-            else live.Add(job);
+            if (job.Cancellation.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref dropped);
+                job.Completion.TrySetCanceled(job.Cancellation);
+            }
+            else
+                live.Add(job);
         }
         if (live.Count == 0) return;
 

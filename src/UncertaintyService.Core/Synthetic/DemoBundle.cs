@@ -94,7 +94,9 @@ public static class DemoBundle
             var m = randn(new[] { n, n + 4 }, ScalarType.Float64, CPU, generator: generator);
             return (m.matmul(m.T) / (n + 4)).to(ScalarType.Float32);
         }
-        Tensor Tall(long n) => (randn(new[] { n, 8L }, ScalarType.Float64, CPU, generator: generator) / Math.Sqrt(8)).to(ScalarType.Float32);
+        // A square root must be tall (k < n); small sides keep a square factor.
+        Tensor Tall(long n) => n <= 8 ? Square(n)
+            : (randn(new[] { n, 8L }, ScalarType.Float64, CPU, generator: generator) / Math.Sqrt(8)).to(ScalarType.Float32);
 
         var modules = new Dictionary<string, KfacModuleFactors>();
         foreach (var m in adapter.Modules)
