@@ -63,7 +63,13 @@ public sealed record LoraConfig
         return config;
     }
 
-    public void Save(string path) => StrictJson.Save(path, this);
+    // PEFT calls rank_pattern.keys() and alpha_pattern.keys() when it loads an adapter, so they are
+    // written as empty objects rather than null.
+    public void Save(string path) => StrictJson.Save(path, this with
+    {
+        RankPattern = RankPattern ?? new Dictionary<string, int>(),
+        AlphaPattern = AlphaPattern ?? new Dictionary<string, double>(),
+    });
 
     public void Validate(string path)
     {

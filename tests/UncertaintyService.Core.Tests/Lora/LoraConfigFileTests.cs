@@ -79,8 +79,11 @@ public sealed class LoraConfigFileTests : IDisposable
         config.Save(path);
 
         // A key PEFT does not know would break the adapter for PEFT itself (or be dropped with a warning).
-        var written = JsonNode.Parse(File.ReadAllText(path))!.AsObject().Select(p => p.Key);
-        Assert.All(written, key => Assert.Contains(key, PeftKeys));
+        var written = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        Assert.All(written.Select(p => p.Key), key => Assert.Contains(key, PeftKeys));
+        // PEFT calls .keys() on both patterns while loading; null would crash it.
+        Assert.IsType<JsonObject>(written["rank_pattern"]);
+        Assert.IsType<JsonObject>(written["alpha_pattern"]);
         var loaded = LoraConfig.Load(path);
         Assert.Equal(config.R, loaded.R);
         Assert.Equal(config.ModulesToSave, loaded.ModulesToSave);
