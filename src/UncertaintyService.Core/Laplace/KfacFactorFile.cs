@@ -108,10 +108,18 @@ public sealed record KfacFactorFile(string FilePath, KfacMetadata Metadata, IRea
                 $"'{Get("normalisation")}' is not supported; factors must be expectations per example ('{KfacMetadata.Normalisation}'); see README for converting sums");
         if (!long.TryParse(Get("n_examples"), NumberStyles.None, CultureInfo.InvariantCulture, out long n) || n <= 0)
             throw new BundleFormatException(path, "__metadata__.n_examples", $"'{Get("n_examples")}' is not a positive integer");
-        if (!Enum.TryParse<FisherKind>(Get("fisher"), ignoreCase: true, out var fisher) || !Enum.IsDefined(fisher))
+        if (!TryParseName<FisherKind>(Get("fisher"), out var fisher))
             throw new BundleFormatException(path, "__metadata__.fisher", $"'{Get("fisher")}' is not one of exact, mc, empirical");
-        if (!Enum.TryParse<PositionHandling>(Get("positions"), ignoreCase: true, out var positions) || !Enum.IsDefined(positions))
+        if (!TryParseName<PositionHandling>(Get("positions"), out var positions))
             throw new BundleFormatException(path, "__metadata__.positions", $"'{Get("positions")}' is not one of expand, reduce, last");
         return new KfacMetadata(n, fisher, positions);
+    }
+
+    // By name only: Enum.TryParse would also accept a number ("1") or a combination ("exact,mc").
+    private static bool TryParseName<T>(string value, out T result) where T : struct, Enum
+    {
+        var name = Enum.GetNames<T>().FirstOrDefault(n => n.Equals(value, StringComparison.OrdinalIgnoreCase));
+        result = name is null ? default : Enum.Parse<T>(name);
+        return name is not null;
     }
 }

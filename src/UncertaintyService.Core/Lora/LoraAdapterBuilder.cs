@@ -11,8 +11,11 @@ namespace UncertaintyService.Core.Lora;
 /// </summary>
 public static class LoraAdapterBuilder
 {
-    public static LoraAdapter Build(string id, LoraConfig config, ITensorSource source, LlamaModel model)
+    // configPath: where the config came from, named by errors in its keys (target_modules,
+    // modules_to_save); the tensor source's location when not given.
+    public static LoraAdapter Build(string id, LoraConfig config, ITensorSource source, LlamaModel model, string? configPath = null)
     {
+        configPath ??= source.Location;
         var used = new HashSet<string>();
         Tensor Take(string name, params long[] shape)
         {
@@ -48,7 +51,7 @@ public static class LoraAdapterBuilder
         }
 
         if (modules.Count == 0)
-            throw new BundleFormatException(source.Location, "target_modules", "matches no linear module of the base model");
+            throw new BundleFormatException(configPath, "target_modules", "matches no linear module of the base model");
         var unknown = source.Names.Where(n => !used.Contains(n)).Order().ToList();
         if (unknown.Count > 0)
             throw new BundleFormatException(source.Location, unknown[0],
@@ -56,7 +59,7 @@ public static class LoraAdapterBuilder
         foreach (var path in config.ModulesToSave ?? [])
         {
             if (!saved.Any(s => s.ModulePath == path || s.ModulePath.EndsWith("." + path, StringComparison.Ordinal)))
-                throw new BundleFormatException(source.Location, path, "modules_to_save names a module the base model lacks (only linear modules can be saved)");
+                throw new BundleFormatException(configPath, "modules_to_save", $"'{path}' is not a module of the base model (only linear modules can be saved)");
         }
         return new LoraAdapter(id, config, modules, saved);
     }

@@ -11,11 +11,12 @@ public static class LoraAdapterLoader
 
     public static LoraAdapter Load(string folder, LlamaModel model, string id)
     {
-        var config = LoraConfig.Load(Path.Combine(folder, LoraConfig.FileName));
+        var configPath = Path.Combine(folder, LoraConfig.FileName);
+        var config = LoraConfig.Load(configPath);
         var weights = Path.Combine(folder, WeightsFile);
         if (!File.Exists(weights))
             throw new BundleFormatException(weights, null, "file not found");
         using var file = SafeTensorsFile.Open(weights);
-        return LoraAdapterBuilder.Build(id, config, new FileTensorSource(file), model);
+        return LoraAdapterBuilder.Build(id, config, new FileTensorSource(file), model, configPath);
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using UncertaintyService.Core.Formats;
 using UncertaintyService.Core.Model;
@@ -19,6 +20,7 @@ public sealed record LoraConfig
     {
         "base_model_name_or_path", "revision", "inference_mode", "init_lora_weights", "auto_mapping",
         "layers_pattern", "megatron_core", "peft_version",
+        "qalora_group_size", // PEFT >= 0.16 writes it always; it only matters with use_qalora, which is refused
     };
 
     // Features this server does not implement: accepted only when absent, null, false or empty.
@@ -26,7 +28,7 @@ public sealed record LoraConfig
     {
         "use_dora", "fan_in_fan_out", "lora_bias", "layer_replication", "exclude_modules", "megatron_config",
         "loftq_config", "eva_config", "corda_config", "trainable_token_indices", "target_parameters",
-        "use_qalora", "alora_invocation_tokens", "arrow_config", "ensure_weight_tying",
+        "use_qalora", "alora_invocation_tokens", "arrow_config", "ensure_weight_tying", "lora_ga_config", "use_bdlora",
     };
 
     public string PeftType { get; init; } = "LORA";
@@ -42,7 +44,8 @@ public sealed record LoraConfig
     public IReadOnlyDictionary<string, int>? RankPattern { get; init; }
     public IReadOnlyDictionary<string, double>? AlphaPattern { get; init; }
 
-    [System.Text.Json.Serialization.JsonIgnore]
+    // Derived, not a PEFT key: Save must not write it into adapter_config.json.
+    [JsonIgnore]
     public ModelHead Head => TaskType == "SEQ_CLS" ? ModelHead.Score : ModelHead.LanguageModel;
 
     public static LoraConfig Load(string path)
@@ -60,7 +63,13 @@ public sealed record LoraConfig
         return config;
     }
 
-    public void Save(string path) => StrictJson.Save(path, this);
+    // PEFT calls rank_pattern.keys() and alpha_pattern.keys() when it loads an adapter, so they are
+    // written as empty objects rather than null.
+    public void Save(string path) => StrictJson.Save(path, this with
+    {
+        RankPattern = RankPattern ?? new Dictionary<string, int>(),
+        AlphaPattern = AlphaPattern ?? new Dictionary<string, double>(),
+    });
 
     public void Validate(string path)
     {

@@ -6,7 +6,8 @@ namespace UncertaintyService.Core.Model;
 /// <summary>A safetensors checkpoint (one file or shards) seen as an <see cref="ITensorSource"/>.</summary>
 public sealed class CheckpointTensorSource(SafeTensorsCheckpoint checkpoint) : ITensorSource
 {
-    public string Location => checkpoint.Folder;
+    // The file, not the folder: errors must name a file the user can open (the index says which shard holds a tensor).
+    public string Location => checkpoint.DescribedBy;
 
     public IReadOnlyCollection<string> Names => checkpoint.Names;
 

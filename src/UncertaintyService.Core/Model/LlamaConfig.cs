@@ -128,7 +128,8 @@ public sealed record RopeScaling
             if (!ok) throw new BundleFormatException(source, "rope_scaling." + key, problem);
         }
 
-        Require(SupportedTypes.Contains(Kind), "rope_type",
+        // Name the spelling the file used, so the message points at the key the user can see.
+        Require(SupportedTypes.Contains(Kind), RopeType is null && Type is not null ? "type" : "rope_type",
             $"'{Kind}' is not supported; supported: {string.Join(", ", SupportedTypes)}");
         if (Kind is "linear" or "llama3")
             Require(Factor is > 0, "factor", "must be given and positive");

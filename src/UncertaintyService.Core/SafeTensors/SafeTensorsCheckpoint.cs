@@ -27,6 +27,9 @@ public sealed class SafeTensorsCheckpoint : IDisposable
 
     public string Folder { get; }
 
+    /// <summary>The file that lists the tensors: <c>model.safetensors</c>, or the index of a sharded checkpoint.</summary>
+    public string DescribedBy => _describedBy;
+
     /// <summary>Every tensor: in weight_map order when sharded, in header order otherwise.</summary>
     public IReadOnlyCollection<string> Names { get; }
 

@@ -32,13 +32,15 @@ public sealed class PromptTokenizer
         var sentencePiece = Path.Combine(folder, SentencePieceFile);
         if (File.Exists(sentencePiece))
         {
+            // Read first: Protobuf reports malformed bytes as an IOException, so only failures to read
+            // the disk may pass through; every failure to parse the bytes is a format error.
+            using var stream = new MemoryStream(File.ReadAllBytes(sentencePiece));
             try
             {
-                using var stream = File.OpenRead(sentencePiece);
                 var llama = LlamaTokenizer.Create(stream, addBeginOfSentence: false, addEndOfSentence: false);
                 return new PromptTokenizer(llama, llama.BeginningOfSentenceId, sentencePiece);
             }
-            catch (Exception e) when (e is not IOException)
+            catch (Exception e)
             {
                 throw new BundleFormatException(sentencePiece, null, $"not a SentencePiece model ({e.Message})", e);
             }

@@ -1,0 +1,119 @@
+using System.Text.RegularExpressions;
+using UncertaintyService.Core.Formats;
+using UncertaintyService.Core.Tests.Support;
+using UncertaintyService.Core.Tokenization;
+
+namespace UncertaintyService.Core.Tests.Tokenization;
+
+public sealed class PromptTokenizerTests : IDisposable
+{
+    private readonly TempFolder folder = new();
+
+    public void Dispose() => folder.Dispose();
+
+    // The real Llama 2 SentencePiece model, copied so the test never touches the repository's copy.
+    private PromptTokenizer Llama2()
+    {
+        File.Copy(RepositoryFiles.Path("models/tokenizers/llama2/tokenizer.model"), folder.File(PromptTokenizer.SentencePieceFile));
+        return PromptTokenizer.Load(folder.Path);
+    }
+
+    [Fact]
+    public void Llama2PromptStartsWithBosEndsWithTheAnswerTokenAndDecodesBack()
+    {
+        const string prompt = "Is this spam? Answer: A";
+        var tokenizer = Llama2();
+
+        var ids = tokenizer.EncodePrompt(prompt);
+
+        Assert.Equal(1, ids[0]);
+        // ▁Is ▁this ▁sp am ? ▁Answer : ▁A, as Hugging Face's LlamaTokenizer gives them.
+        Assert.Equal([1, 1317, 445, 805, 314, 29973, 673, 29901, 319], ids);
+        Assert.Equal(tokenizer.LabelToken("A"), ids[^1]); // the class logit is read at "▁A", the token after "Answer:"
+        Assert.Equal(prompt, tokenizer.Decode(ids[1..]));
+    }
+
+    [Fact]
+    public void Llama2LabelsMapToTheirSpaceLedPieces()
+    {
+        var tokenizer = Llama2();
+
+        Assert.Equal(319, tokenizer.LabelToken("A")); // "▁A"
+        var tokens = tokenizer.LabelTokens(["A", "B", "C", "D"]);
+        Assert.Equal(4, tokens.Distinct().Count());
+        Assert.Equal([319, 350, 315, 360], tokens);
+    }
+
+    [Fact]
+    public void MultiTokenLabelsAreListedExactlyInTheError()
+    {
+        var tokenizer = Llama2();
+
+        var ex = Assert.Throws<ArgumentException>(() => tokenizer.LabelTokens(["A", "definitely not spam", "B", "not spam at all"]));
+
+        var listed = Regex.Matches(ex.Message, "'([^']*)'").Select(m => m.Groups[1].Value);
+        Assert.Equal(["definitely not spam", "not spam at all"], listed);
+        Assert.Contains(PromptTokenizer.SentencePieceFile, ex.Message);
+    }
+
+    [Fact]
+    public void FolderWithoutATokenizerIsRejectedNamingBothExpectedFiles()
+    {
+        var ex = Assert.Throws<BundleFormatException>(() => PromptTokenizer.Load(folder.Path));
+
+        Assert.Equal(folder.Path, ex.FilePath);
+        Assert.Contains(PromptTokenizer.SentencePieceFile, ex.Message);
+        Assert.Contains(PromptTokenizer.HuggingFaceFile, ex.Message);
+    }
+
+    [Theory]
+    [InlineData("version https://git-lfs.github.com/spec/v1\noid sha256:0123\nsize 499723\n")] // a Git LFS pointer, not the model
+    [InlineData("")]
+    public void CorruptSentencePieceModelIsRejectedNamingTheFile(string content)
+    {
+        folder.Write(PromptTokenizer.SentencePieceFile, content);
+
+        Rejected.Bundle(() => PromptTokenizer.Load(folder.Path), PromptTokenizer.SentencePieceFile, null, "SentencePiece");
+    }
+
+    // A BPE model small enough to run by hand. The Split pre-tokenizer keeps its regex's matches (words
+    // and punctuation runs) and drops the rest (behavior Removed with invert: whitespace goes).
+    private const string HandBpe = """
+        {
+          "version": "1.0",
+          "added_tokens": [{ "id": 0, "content": "<s>", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true }],
+          "normalizer": null,
+          "pre_tokenizer": { "type": "Split", "pattern": { "Regex": "\\w+|[^\\w\\s]+" }, "behavior": "Removed", "invert": true },
+          "post_processor": null,
+          "decoder": null,
+          "model": {
+            "type": "BPE", "dropout": null, "unk_token": null, "fuse_unk": false, "byte_fallback": false,
+            "vocab": { "<s>": 0, "h": 1, "e": 2, "l": 3, "o": 4, "d": 5, "!": 6, "he": 7, "ll": 8, "hell": 9, "hello": 10 },
+            "merges": ["h e", "l l", "he ll", "hell o"]
+          }
+        }
+        """;
+
+    [Fact]
+    public void HandWrittenBpeEncodesAsItsMergesDictate()
+    {
+        folder.Write(PromptTokenizer.HuggingFaceFile, HandBpe);
+        var tokenizer = PromptTokenizer.Load(folder.Path);
+
+        // "hello": h e l l o -> he l l o -> he ll o -> hell o -> hello.
+        // "held":  h e l d -> he l d (no merge joins "he" and "l", or "l" and "d").
+        // "<s>" is an added token, so the prompt starts with it.
+        Assert.Equal([0, 10, 7, 3, 5, 6], tokenizer.EncodePrompt("hello held!"));
+        Assert.Equal(10, tokenizer.LabelToken("hello"));
+    }
+
+    [Fact]
+    public void UnigramTokenizerJsonIsRejectedNamingModelType()
+    {
+        folder.Write(PromptTokenizer.HuggingFaceFile, """
+            { "added_tokens": [], "model": { "type": "Unigram", "unk_id": 0, "vocab": [["<unk>", 0.0], ["▁a", -1.5]] } }
+            """);
+
+        Rejected.Bundle(() => PromptTokenizer.Load(folder.Path), PromptTokenizer.HuggingFaceFile, "model.type", "Unigram");
+    }
+}
