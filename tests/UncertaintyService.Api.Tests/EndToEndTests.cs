@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using UncertaintyService.Api.Tests.Support;
+
+namespace UncertaintyService.Api.Tests;
+
+/// <summary>The real service process on a loopback port, as a user starts it.</summary>
+public class EndToEndTests : IDisposable
+{
+    private readonly TestModelRoot models = new();
+
+    [Fact]
+    public async Task ServiceProcessServesClassifyAndDrainsOnShutdown()
+    {
+        int port = FreeLoopbackPort();
+        var start = new ProcessStartInfo("dotnet", ["UncertaintyService.Api.dll", "--urls", $"http://127.0.0.1:{port}"])
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["UncertaintyService__ModelRoot"] = models.Root;
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        using var process = Process.Start(start)!;
+        var output = new System.Text.StringBuilder();
+        process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
+            await WaitReady(client, process, output);
+
+            var response = await client.PostJson("/v1/classify", new { adapter = "yes-no", inputs = new[] { new { question = "Is it?" } }, seed = 1 });
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(2, (await response.ReadNode())["results"]![0]!["logit_covariance"]!.AsArray().Count);
+
+            // A request in flight when SIGTERM arrives still gets its answer.
+            var inFlight = client.PostJson("/v1/classify", new
+            {
+                adapter = "multiple-choice",
+                prompts = Enumerable.Range(0, 32).Select(i => $"q{i}").ToArray(),
+                samples = 10_000,
+            });
+            await Task.Delay(100);
+            Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit();
+            Assert.Equal(HttpStatusCode.OK, (await inFlight).StatusCode);
+            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), "the service did not stop after SIGTERM");
+            Assert.Equal(0, process.ExitCode);
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+    }
+
+    private static async Task WaitReady(HttpClient client, Process process, System.Text.StringBuilder output)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(90))
+        {
+            if (process.HasExited) throw new InvalidOperationException($"The service exited with {process.ExitCode}:\n{output}");
+            try
+            {
+                if ((await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"The service was not ready within 90 s:\n{output}");
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public void Dispose() => models.Dispose();
+}

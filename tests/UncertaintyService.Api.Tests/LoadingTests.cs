@@ -1,0 +1,59 @@
+using System.Net;
+using UncertaintyService.Api.Tests.Support;
+
+namespace UncertaintyService.Api.Tests;
+
+public class LoadingTests : IDisposable
+{
+    private readonly TestModelRoot models = new();
+
+    [Fact]
+    public async Task BrokenAdapterIsReportedAndTheOthersAreServed()
+    {
+        var weights = Path.Combine(models.AdapterFolder("multiple-choice"), "kfac.safetensors");
+        File.WriteAllBytes(weights, File.ReadAllBytes(weights)[..50]);
+        await using var factory = new ServiceFactory(models);
+        var client = await factory.ReadyClient();
+
+        var adapters = (await (await client.GetAsync("/v1/adapters")).ReadNode()).AsArray();
+        Assert.Equal(["yes-no"], adapters.Select(a => a!["id"]!.GetValue<string>()));
+        var ready = await (await client.GetAsync("/health/ready")).Content.ReadAsStringAsync();
+        Assert.Contains("kfac.safetensors", ready);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostJson("/v1/classify", new { adapter = "yes-no", prompts = new[] { "x" } })).StatusCode);
+    }
+
+    [Fact]
+    public async Task BrokenBundleIsReportedAndTheOthersAreServed()
+    {
+        using var second = new TestModelRoot(seed: 9);
+        File.WriteAllText(Path.Combine(second.Bundle, "base", "config.json"), """{"model_type":"gpt2"}""");
+        await using var factory = new ServiceFactory(models, new Dictionary<string, string?>
+        {
+            ["UncertaintyService:Bundles:1:Name"] = "broken",
+            ["UncertaintyService:Bundles:1:Path"] = second.Bundle,
+        });
+        var client = await factory.ReadyClient();
+        var ready = await (await client.GetAsync("/health/ready")).Content.ReadAsStringAsync();
+        Assert.Contains("bundle broken", ready);
+        Assert.Contains("model_type", ready);
+        Assert.Single((await (await client.GetAsync("/v1/models")).ReadNode()).AsArray());
+    }
+
+    [Fact]
+    public async Task NothingLoadableMeansNotReadyAnd503()
+    {
+        await using var factory = new ServiceFactory(models, new Dictionary<string, string?>
+        {
+            ["UncertaintyService:Bundles:0:Path"] = "does-not-exist",
+        });
+        var client = factory.CreateClient();
+        await Task.Delay(500);
+        var ready = await client.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Contains("does-not-exist", await ready.Content.ReadAsStringAsync());
+        await (await client.PostJson("/v1/classify", new { adapter = "yes-no", prompts = new[] { "x" } })).AssertProblem(503, "loading");
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+    }
+
+    public void Dispose() => models.Dispose();
+}
