@@ -36,7 +36,7 @@ public class CatalogTests(SharedService service) : IClassFixture<SharedService>
     {
         var details = await (await client.GetAsync("/v1/adapters/multiple-choice")).ReadNode();
         var posterior = details["posterior"]!;
-        Assert.Equal(1.0, posterior["prior_precision"]!.GetValue<double>());
+        Assert.Equal(1e4, posterior["prior_precision"]!.GetValue<double>());
         Assert.Equal(512, posterior["n_examples"]!.GetValue<long>());
         Assert.Equal("exact", posterior["fisher"]!.GetValue<string>());
         Assert.Equal(["question", "a", "b", "c", "d"], details["template_fields"]!.AsArray().Select(f => f!.GetValue<string>()));

@@ -54,7 +54,7 @@ public class ClassifyTests(SharedService service) : IClassFixture<SharedService>
         Assert.Equal("multiple-choice", metadata["adapter"]!.GetValue<string>());
         Assert.Equal(64, metadata["adapter_sha256"]!.GetValue<string>().Length);
         Assert.Equal("laplace", metadata["method"]!.GetValue<string>());
-        Assert.Equal(1.0, metadata["prior_precision"]!.GetValue<double>());
+        Assert.Equal(1e4, metadata["prior_precision"]!.GetValue<double>());
         Assert.Equal(2000, metadata["samples"]!.GetValue<int>());
         Assert.Equal(11UL, metadata["seed"]!.GetValue<ulong>());
         foreach (var phase in new[] { "queue", "forward", "gradients", "covariance", "sampling", "total" })

@@ -26,6 +26,9 @@ public static class DemoBundle
         public ulong Seed { get; init; } = 20261122;
         public ScalarType StorageType { get; init; } = ScalarType.Float16;
         public long FactorExamples { get; init; } = 512;
+
+        /// <summary>Chosen by hand so the random model's logit variances come out of order one.</summary>
+        public double PriorPrecision { get; init; } = 1e4;
     }
 
     /// <summary>The adapters written: id, labels, prompt template.</summary>
@@ -79,7 +82,7 @@ public static class DemoBundle
             var adapter = LoraAdapterBuilder.Build(id, loraConfig, new InMemoryTensorSource(lora), model);
             var factors = RandomFactors(adapter, Path.Combine(folder, KfacFactorFile.FileName), options.FactorExamples, ++seed);
             factors.Save();
-            new PosteriorConfig { Method = "laplace", PriorPrecision = 1.0, PriorTuning = "manual", Samples = 1000,
+            new PosteriorConfig { Method = "laplace", PriorPrecision = options.PriorPrecision, PriorTuning = "manual", Samples = 1000,
                 NExamples = options.FactorExamples }.Save(Path.Combine(folder, PosteriorConfig.FileName));
         }
     }
