@@ -57,3 +57,30 @@ public class LoadingTests : IDisposable
 
     public void Dispose() => models.Dispose();
 }
+
+public class BackendFailureTests : IDisposable
+{
+    private readonly TestModelRoot models = new();
+
+    [Fact]
+    public async Task NonFiniteModelOutputIs424NotANumberInTheResponse()
+    {
+        // Finite but enormous LoRA weights: every load check passes, the float32 forward overflows.
+        var weights = Path.Combine(models.AdapterFolder("yes-no"), "adapter_model.safetensors");
+        var tensors = new Dictionary<string, TorchSharp.torch.Tensor>();
+        using (var file = Core.SafeTensors.SafeTensorsFile.Open(weights))
+            foreach (var entry in file.Entries)
+                tensors[entry.Name] = file.Load(entry.Name) * 1e30f;
+        Core.SafeTensors.SafeTensorsWriter.Write(weights, tensors);
+
+        await using var factory = new ServiceFactory(models);
+        var client = await factory.ReadyClient();
+        var response = await client.PostJson("/v1/classify", new { adapter = "yes-no", prompts = new[] { "Is it?" } });
+        await response.AssertProblem(424, "non-finite");
+        // The other adapter on the same base is unaffected.
+        Assert.Equal(System.Net.HttpStatusCode.OK,
+            (await client.PostJson("/v1/classify", new { adapter = "multiple-choice", prompts = new[] { "?" } })).StatusCode);
+    }
+
+    public void Dispose() => models.Dispose();
+}

@@ -14,6 +14,7 @@ public static class OpenApiSetup
             Description = "Calibrated uncertainty from fine-tuned LLMs: logit means and covariances, sampled and probit probabilities, "
                 + "and the entropy split, from a Laplace posterior over LoRA weights.",
         });
+        options.OperationFilter<ProblemExamplesFilter>();
         var xml = Path.Combine(AppContext.BaseDirectory, "UncertaintyService.Api.xml");
         if (File.Exists(xml)) options.IncludeXmlComments(xml);
     }

@@ -20,6 +20,7 @@ public static class ClassifyEndpoints
             .Accepts<ClassifyRequest>("application/json")
             .Produces<ClassifyResponse>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status424FailedDependency)

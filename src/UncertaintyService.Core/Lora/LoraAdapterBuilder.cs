@@ -26,7 +26,11 @@ public static class LoraAdapterBuilder
                 throw new BundleFormatException(source.Location, name,
                     $"shape [{string.Join(", ", actual)}] does not match the base model and rank, which imply [{string.Join(", ", shape)}]");
             used.Add(name);
-            return source.Load(name, model.DType, model.Device);
+            var tensor = source.Load(name, model.DType, model.Device);
+            // A NaN or infinity in an adapter poisons every answer; refuse it where it can be named.
+            if (!tensor.isfinite().all().item<bool>())
+                throw new BundleFormatException(source.Location, name, "contains NaN or infinite values");
+            return tensor;
         }
 
         var modules = new List<LoraModule>();
