@@ -58,8 +58,40 @@ public sealed class LlamaModel
         if (ScoreHead is not null) yield return ScoreHead;
     }
 
+    /// <summary>The final-norm hidden states at every position (B, T, hidden); padding positions are junk.</summary>
+    public Tensor HiddenStates(TokenBatch batch, ForwardContext context) => Norm.Forward(DecoderOutput(batch, context));
+
     /// <summary>The final-norm hidden state at each prompt's last real token (B, hidden).</summary>
     public Tensor LastHiddenState(TokenBatch batch, ForwardContext context)
+    {
+        var hidden = DecoderOutput(batch, context);
+        var last = hidden.gather(1, batch.LastPositions.view(-1, 1, 1).expand(-1, 1, hidden.shape[2])).squeeze(1);
+        return Norm.Forward(last);
+    }
+
+    /// <summary>Every weight tensor once (tied embeddings are one tensor), for training and accounting.</summary>
+    public IEnumerable<Tensor> Weights()
+    {
+        var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        IEnumerable<Tensor?> All()
+        {
+            yield return EmbedTokens;
+            foreach (var layer in Layers)
+            {
+                yield return layer.InputNorm.Weight;
+                yield return layer.PostAttentionNorm.Weight;
+            }
+            yield return Norm.Weight;
+            foreach (var linear in LinearModules())
+            {
+                yield return linear.Weight;
+                yield return linear.Bias;
+            }
+        }
+        return All().OfType<Tensor>().Where(seen.Add).ToList();
+    }
+
+    private Tensor DecoderOutput(TokenBatch batch, ForwardContext context)
     {
         var inputs = AttentionInputs.Create(batch.AttentionMask, rotary, Config.EffectiveSlidingWindow, DType);
         var hidden = EmbedTokens.index_select(0, batch.InputIds.flatten()).view(batch.InputIds.shape[0], batch.InputIds.shape[1], -1);
@@ -69,8 +101,7 @@ public sealed class LlamaModel
             hidden = hidden.detach().requires_grad_(true);
         foreach (var layer in Layers)
             hidden = layer.Forward(hidden, inputs, context);
-        var last = hidden.gather(1, batch.LastPositions.view(-1, 1, 1).expand(-1, 1, hidden.shape[2])).squeeze(1);
-        return Norm.Forward(last);
+        return hidden;
     }
 
     /// <summary>The head's outputs at the last real token (B, vocab) or (B, num_labels).</summary>

@@ -31,6 +31,13 @@ public sealed class TokenBatch
 
     public long Size => InputIds.shape[0];
 
+    /// <summary>A batch of equal-length rows (B, T) with no padding, as pre-training uses.</summary>
+    public static TokenBatch FromFullRows(Tensor inputIds)
+    {
+        long rows = inputIds.shape[0], length = inputIds.shape[1];
+        return new TokenBatch(inputIds, ones_like(inputIds), full(rows, length - 1, dtype: ScalarType.Int64, device: inputIds.device));
+    }
+
     public static TokenBatch Create(IReadOnlyList<IReadOnlyList<int>> prompts, Device device, PaddingSide side = PaddingSide.Right)
     {
         if (prompts.Count == 0)

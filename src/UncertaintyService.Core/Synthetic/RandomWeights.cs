@@ -10,7 +10,9 @@ namespace UncertaintyService.Core.Synthetic;
 /// </summary>
 public static class RandomWeights
 {
-    public static Dictionary<string, Tensor> Llama(LlamaConfig config, ulong seed, ScalarType dtype = ScalarType.Float32, bool withScoreHead = false)
+    /// <param name="embeddingStd">1 gives order-one activations for tests; a model trained from scratch starts near 0.02.</param>
+    public static Dictionary<string, Tensor> Llama(LlamaConfig config, ulong seed, ScalarType dtype = ScalarType.Float32, bool withScoreHead = false,
+        double embeddingStd = 1.0)
     {
         var generator = new Generator(seed, CPU);
         var tensors = new Dictionary<string, Tensor>();
@@ -25,7 +27,7 @@ public static class RandomWeights
         long hidden = config.HiddenSize, ff = config.IntermediateSize;
         long qWidth = (long)config.NumAttentionHeads * config.AttentionHeadDim;
         long kvWidth = (long)config.KeyValueHeads * config.AttentionHeadDim;
-        tensors["model.embed_tokens.weight"] = Normal(1, config.VocabSize, hidden);
+        tensors["model.embed_tokens.weight"] = Normal(embeddingStd, config.VocabSize, hidden);
         for (int i = 0; i < config.NumHiddenLayers; i++)
         {
             string p = $"model.layers.{i}";
