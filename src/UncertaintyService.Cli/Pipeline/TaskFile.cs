@@ -1,0 +1,87 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using UncertaintyService.Core.Bundles;
+using UncertaintyService.Core.Tokenization;
+
+namespace UncertaintyService.Cli.Pipeline;
+
+/// <summary>One line of a task file: <c>{"prompt": ..., "label": ..., "split": ...}</c>.</summary>
+public sealed record TaskExample(string Prompt, string Label, string Split);
+
+/// <summary>A task's JSONL examples with its task.json, tokenized for one model.</summary>
+public sealed class TaskFile
+{
+    private TaskFile(string path, TaskDefinition definition, IReadOnlyList<TaskExample> examples, string sha256)
+    {
+        Path = path;
+        Definition = definition;
+        Examples = examples;
+        Sha256 = sha256;
+    }
+
+    public string Path { get; }
+    public TaskDefinition Definition { get; }
+    public IReadOnlyList<TaskExample> Examples { get; }
+
+    /// <summary>sha256 of the JSONL bytes, recorded in calibration.json.</summary>
+    public string Sha256 { get; }
+
+    public IReadOnlyList<string> Splits => Examples.Select(e => e.Split).Distinct().ToList();
+
+    /// <summary>Reads the JSONL at <paramref name="path"/> and the task.json beside it (or at <paramref name="taskJson"/>).</summary>
+    public static TaskFile Load(string path, string? taskJson = null)
+    {
+        var definitionPath = taskJson ?? System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, TaskDefinition.FileName);
+        var definition = TaskDefinition.Load(definitionPath);
+        var bytes = File.ReadAllBytes(path);
+        var examples = new List<TaskExample>();
+        var options = new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+        int number = 0;
+        foreach (var line in System.Text.Encoding.UTF8.GetString(bytes).Split('\n'))
+        {
+            number++;
+            if (line.Trim().Length == 0) continue;
+            TaskExample? example;
+            try
+            {
+                example = JsonSerializer.Deserialize<TaskExample>(line, options);
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"{path}:{number}: not a task example ({e.Message})");
+            }
+            if (example is null || string.IsNullOrEmpty(example.Prompt) || !definition.Labels.Contains(example.Label) || string.IsNullOrEmpty(example.Split))
+                throw new InvalidDataException($"{path}:{number}: needs a prompt, a split, and a label among {string.Join(", ", definition.Labels)}");
+            examples.Add(example);
+        }
+        return new TaskFile(path, definition, examples, Convert.ToHexStringLower(SHA256.HashData(bytes)));
+    }
+
+    /// <summary>The examples of one split, optionally only the first <paramref name="limit"/> (splits are shuffled when written).</summary>
+    public IReadOnlyList<TaskExample> Split(string split, int? limit = null)
+    {
+        var chosen = Examples.Where(e => e.Split == split);
+        return (limit is { } n ? chosen.Take(n) : chosen).ToList();
+    }
+
+    /// <summary>Token ids and class indices of examples, for a model's tokenizer.</summary>
+    public (List<int[]> Prompts, List<int> Labels) Encode(PromptTokenizer tokenizer, IReadOnlyList<TaskExample> examples, int maxTokens)
+    {
+        var prompts = new List<int[]>(examples.Count);
+        var labels = new List<int>(examples.Count);
+        foreach (var example in examples)
+        {
+            var ids = tokenizer.EncodePrompt(example.Prompt);
+            // Keep the end of an over-long prompt: the question and "Answer:" sit there.
+            prompts.Add(ids.Length <= maxTokens ? ids : [ids[0], .. ids[^(maxTokens - 1)..]]);
+            labels.Add(IndexOf(Definition.Labels, example.Label));
+        }
+        return (prompts, labels);
+    }
+
+    private static int IndexOf(IReadOnlyList<string> labels, string label)
+    {
+        for (int i = 0; i < labels.Count; i++) if (labels[i] == label) return i;
+        throw new ArgumentException($"unknown label '{label}'");
+    }
+}
