@@ -41,7 +41,6 @@ public static class DemoBundle
     public static void Write(string bundleFolder, string tokenizerModel, Options options)
     {
         var baseFolder = Path.Combine(bundleFolder, BundleLoader.BaseFolder);
-        Directory.CreateDirectory(baseFolder);
         var config = new LlamaConfig
         {
             VocabSize = 32000,
@@ -53,11 +52,8 @@ public static class DemoBundle
             MaxPositionEmbeddings = 4096,
             TieWordEmbeddings = true,
         };
-        File.WriteAllText(Path.Combine(baseFolder, LlamaModelLoader.ConfigFile), config.ToJson());
         var weights = RandomWeights.Llama(config, options.Seed, options.StorageType);
-        SafeTensorsWriter.Write(Path.Combine(baseFolder, SafeTensorsCheckpoint.SingleFileName), weights,
-            new Dictionary<string, string> { ["format"] = "pt" });
-        File.Copy(tokenizerModel, Path.Combine(baseFolder, "tokenizer.model"), overwrite: true);
+        ModelFolderWriter.Write(baseFolder, config, weights, options.StorageType, tokenizerModel);
 
         var model = LlamaModelBuilder.Build(config, new InMemoryTensorSource(weights), ScalarType.Float32, CPU);
         ulong seed = options.Seed;
