@@ -25,6 +25,9 @@ public sealed record TaskDefinitionFile(
         WriteIndented = true,
         // Fixed, so the file is byte-identical on every platform.
         NewLine = "\n",
+        // Quotes and apostrophes in the description stay readable instead of becoming \u0022; the file
+        // is never embedded in HTML, the only place the relaxed escaping would matter.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions) + "\n";
