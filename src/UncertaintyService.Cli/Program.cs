@@ -3,7 +3,9 @@ using UncertaintyService.Cli.Commands;
 
 var root = new RootCommand("UncertaintyService offline pipeline: produces the bundles the service loads.")
 {
-    GenerateDemoCommand.Create(),
+    DataCommand.Create(),
+    PretrainCommand.Create(),
     FinetuneCommand.Create(),
+    GenerateDemoCommand.Create(),
 };
 return root.Parse(args).Invoke();

@@ -2,11 +2,9 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using UncertaintyService.Core.Bundles;
 using UncertaintyService.Core.Tokenization;
+using UncertaintyService.Data;
 
 namespace UncertaintyService.Cli.Pipeline;
-
-/// <summary>One line of a task file: <c>{"prompt": ..., "label": ..., "split": ...}</c>.</summary>
-public sealed record TaskExample(string Prompt, string Label, string Split);
 
 /// <summary>A task's JSONL examples with its task.json, tokenized for one model.</summary>
 public sealed class TaskFile

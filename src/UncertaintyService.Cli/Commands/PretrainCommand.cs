@@ -1,0 +1,70 @@
+using System.CommandLine;
+using Spectre.Console;
+using UncertaintyService.Cli.Pipeline;
+using UncertaintyService.Core.Model;
+using UncertaintyService.Core.Tokenization;
+using UncertaintyService.Core.Training;
+using static TorchSharp.torch;
+
+namespace UncertaintyService.Cli.Commands;
+
+/// <summary><c>pretrain</c>: a small Llama-architecture model trained from scratch with the Llama 2 tokenizer; writes a Hugging Face folder.</summary>
+internal static class PretrainCommand
+{
+    public static Command Create()
+    {
+        var corpus = new Option<FileInfo>("--corpus") { Description = "Text, one document per line (the data command writes wordnet-glosses.txt).", Required = true };
+        var tokenizer = new Option<FileInfo>("--tokenizer") { Description = "SentencePiece tokenizer.model (Llama 2).", Required = true };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Model folder to write.", Required = true };
+        var hidden = new Option<int>("--hidden-size") { DefaultValueFactory = _ => 128, Description = "Hidden size." };
+        var layers = new Option<int>("--layers") { DefaultValueFactory = _ => 4, Description = "Decoder layers." };
+        var heads = new Option<int>("--heads") { DefaultValueFactory = _ => 4, Description = "Attention heads." };
+        var kvHeads = new Option<int>("--kv-heads") { DefaultValueFactory = _ => 2, Description = "Key/value heads (grouped-query attention)." };
+        var intermediate = new Option<int>("--intermediate-size") { DefaultValueFactory = _ => 384, Description = "SwiGLU width." };
+        var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 1500, Description = "Optimiser steps." };
+        var learningRate = new Option<double>("--lr") { DefaultValueFactory = _ => 3e-3, Description = "Peak AdamW learning rate (warm-up, cosine decay)." };
+        var sequence = new Option<int>("--sequence-length") { DefaultValueFactory = _ => 64, Description = "Tokens per training window." };
+        var storage = new Option<string>("--dtype") { DefaultValueFactory = _ => "float16", Description = "Stored weight dtype: float32, float16 or bfloat16." };
+        var batchSize = CommonOptions.BatchSize(16);
+        var seed = CommonOptions.Seed();
+        var command = new Command("pretrain", "Train a small Llama from scratch on a text corpus with next-token cross-entropy.")
+        {
+            corpus, tokenizer, output, hidden, layers, heads, kvHeads, intermediate, steps, learningRate, sequence, storage, batchSize, seed,
+        };
+        command.SetAction(parse =>
+        {
+            var tokenizerFile = parse.GetValue(tokenizer)!.FullName;
+            var prompts = PromptTokenizer.Load(Path.GetDirectoryName(tokenizerFile)!);
+            // Documents joined as <s> text </s> ... so the model learns where glosses start and end.
+            var stream = new List<int>();
+            foreach (var line in File.ReadLines(parse.GetValue(corpus)!.FullName).Where(l => l.Length > 0))
+            {
+                stream.AddRange(prompts.EncodePrompt(line));
+                stream.Add(2);
+            }
+            var config = new LlamaConfig
+            {
+                VocabSize = 32000,
+                HiddenSize = parse.GetValue(hidden),
+                IntermediateSize = parse.GetValue(intermediate),
+                NumHiddenLayers = parse.GetValue(layers),
+                NumAttentionHeads = parse.GetValue(heads),
+                NumKeyValueHeads = parse.GetValue(kvHeads),
+                MaxPositionEmbeddings = 2048,
+                TieWordEmbeddings = true,
+            };
+            config.Validate("pretrain options");
+            var options = new PretrainingOptions(parse.GetValue(steps), parse.GetValue(learningRate), parse.GetValue(batchSize),
+                parse.GetValue(sequence), Seed: parse.GetValue(seed));
+            AnsiConsole.MarkupLine($"[bold]pretrain[/] {stream.Count:N0} tokens; hidden {config.HiddenSize}, {config.NumHiddenLayers} layers, {options.Steps} steps of {options.BatchSize} x {options.SequenceLength}");
+
+            var (model, log) = ConsoleProgress.Run("pre-training", options.Steps, progress => LanguageModelTrainer.Train(config, stream, options, progress));
+            var dtype = parse.GetValue(storage) switch { "float32" => ScalarType.Float32, "bfloat16" => ScalarType.BFloat16, _ => ScalarType.Float16 };
+            var folder = parse.GetValue(output)!.FullName;
+            ModelFolderWriter.Write(folder, config, LanguageModelTrainer.Named(model), dtype, tokenizerFile);
+            AnsiConsole.MarkupLine($"loss {log.Losses.Take(20).Average():F3} -> {log.Losses.TakeLast(50).Average():F3} in {log.Elapsed.TotalMinutes:F1} min; wrote {folder}");
+            return 0;
+        });
+        return command;
+    }
+}
