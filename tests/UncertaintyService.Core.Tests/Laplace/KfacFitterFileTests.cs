@@ -1,3 +1,4 @@
+using TorchSharp;
 using UncertaintyService.Core.Laplace;
 using UncertaintyService.Core.Model;
 using UncertaintyService.Core.Tests.Support;
@@ -82,6 +83,29 @@ public sealed class KfacFitterFileTests : IDisposable
         Assert.Throws<ArgumentOutOfRangeException>(() => KfacFitter.Fit(model, adapter, prompts, [0, 1], classes, options with { BatchSize = 0 }, path));
         Assert.Throws<ArgumentOutOfRangeException>(() => KfacFitter.Fit(model, adapter, prompts, [0, 1], classes, options with { LowRank = 0 }, path));
         Assert.False(File.Exists(path));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData(3)]
+    public void FittingLeavesNoLiveTensorButTheFactors(int? lowRank)
+    {
+        var (model, adapter, classes) = KfacFitterFisherTests.LanguageModelSetup();
+        var prompts = Tiny.Prompts(40, 2, 5, 3);
+        var options = new KfacFitOptions(FisherKind.Exact, PositionHandling.Expand, lowRank, BatchSize: 2);
+        KfacFitter.Fit(model, adapter, prompts, [0, 1, 2], classes, options, folder.File("warm.safetensors"));
+
+        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (int i = 0; i < 5; i++)
+        {
+            var fit = KfacFitter.Fit(model, adapter, prompts, [0, 1, 2], classes, options, folder.File("kfac.safetensors"));
+            foreach (var factors in fit.Factors.Modules.Values)
+            {
+                factors.InputFactor.Dispose();
+                factors.OutputFactor.Dispose();
+            }
+        }
+        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }
 
     // Progress<T> reports on the thread pool; the test needs the reports in order, on this thread.
