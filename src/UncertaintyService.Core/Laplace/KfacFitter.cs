@@ -28,6 +28,15 @@ namespace UncertaintyService.Core.Laplace;
 /// </remarks>
 public static class KfacFitter
 {
+    /// <summary>
+    /// Forwards <paramref name="prompts"/> in batches (right-padded, pad positions masked out), back-
+    /// propagates the Fisher vectors of <paramref name="options"/>, accumulates the factors in float64,
+    /// writes them to <paramref name="outputPath"/> (kfac-v1, n_examples = N = prompts.Count) and
+    /// returns them with the summed log-likelihood of the true labels.
+    /// </summary>
+    /// <param name="labels">The true class of each prompt, an index into <paramref name="classIndices"/>.</param>
+    /// <param name="classIndices">The head outputs that are the classes: LM-head token ids, or score-head outputs.</param>
+    /// <param name="progress">Told the number of examples done after each batch.</param>
     public static KfacFitResult Fit(LlamaModel model, LoraAdapter adapter, IReadOnlyList<int[]> prompts, IReadOnlyList<int> labels,
         long[] classIndices, KfacFitOptions options, string outputPath, IProgress<int>? progress = null)
     {
@@ -105,6 +114,7 @@ public static class KfacFitter
         }
 
         var differentiated = activations.SelectMany(a => new[] { a.LowRank, a.UpProjection }).ToList();
+        if (differentiated.Count == 0) return logLikelihood; // no LoRA module on this forward's path
         long count = vectors.shape[0];
         for (long v = 0; v < count; v++)
         {
@@ -137,8 +147,9 @@ public static class KfacFitter
             throw new ArgumentException("Fitting needs at least one prompt.", nameof(prompts));
         if (labels.Count != prompts.Count)
             throw new ArgumentException($"{labels.Count} labels for {prompts.Count} prompts: every prompt needs one.", nameof(labels));
-        if (classIndices.Length == 0)
-            throw new ArgumentException("At least one class is needed.", nameof(classIndices));
+        // With one class the softmax is constant: the Fisher is zero and the factors would say nothing.
+        if (classIndices.Length < 2)
+            throw new ArgumentException("At least two classes are needed: a softmax over one class has no curvature.", nameof(classIndices));
         int bad = Enumerable.Range(0, labels.Count).FirstOrDefault(i => labels[i] < 0 || labels[i] >= classIndices.Length, -1);
         if (bad >= 0)
             throw new ArgumentOutOfRangeException(nameof(labels), labels[bad], $"Label of prompt {bad} is not a class index in [0, {classIndices.Length}).");
