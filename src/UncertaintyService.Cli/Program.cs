@@ -6,6 +6,9 @@ var root = new RootCommand("UncertaintyService offline pipeline: produces the bu
     DataCommand.Create(),
     PretrainCommand.Create(),
     FinetuneCommand.Create(),
+    FitKfacCommand.Create(),
+    TunePriorCommand.Create(),
+    EvaluateCommand.Create(),
     GenerateDemoCommand.Create(),
 };
 return root.Parse(args).Invoke();

@@ -129,8 +129,12 @@ public sealed class LaplaceLoraPosterior
             - 0.5 * LogDeterminant(priorPrecision);
     }
 
-    /// <summary>||theta_MAP||^2 over every LoRA matrix, in float64.</summary>
-    public double SquaredNormOfMap()
+    /// <summary>||theta_MAP||^2 over every LoRA matrix, in float64 (computed once: prior tuning asks for every lambda it tries).</summary>
+    public double SquaredNormOfMap() => squaredNorm ??= ComputeSquaredNorm();
+
+    private double? squaredNorm;
+
+    private double ComputeSquaredNorm()
     {
         using var scope = NewDisposeScope();
         return Adapter.Modules.Sum(m =>

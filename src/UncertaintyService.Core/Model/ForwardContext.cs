@@ -4,8 +4,8 @@ using static TorchSharp.torch;
 namespace UncertaintyService.Core.Model;
 
 /// <summary>
-/// What one forward pass applies on top of the shared base weights: the adapter (if any), a recorder
-/// of the LoRA activations for the Jacobian, and whether LoRA dropout is live (MC dropout).
+/// What one forward pass applies on top of the shared base weights: the adapter (if any) and a
+/// recorder of the LoRA activations for the Jacobian.
 /// </summary>
 public sealed class ForwardContext
 {

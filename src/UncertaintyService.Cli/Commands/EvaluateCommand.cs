@@ -1,0 +1,78 @@
+using System.CommandLine;
+using Spectre.Console;
+using UncertaintyService.Cli.Pipeline;
+using UncertaintyService.Core.Bundles;
+using UncertaintyService.Core.Laplace;
+using UncertaintyService.Core.Prediction;
+
+namespace UncertaintyService.Cli.Commands;
+
+/// <summary>
+/// <c>evaluate</c>: accuracy, ECE (15 bins), NLL and Brier of MAP and Laplace (Monte Carlo and probit)
+/// on every split present; writes calibration.json and a reliability diagram per split.
+/// </summary>
+internal static class EvaluateCommand
+{
+    public static Command Create()
+    {
+        var baseFolder = CommonOptions.Base();
+        var adapter = CommonOptions.Adapter();
+        var data = CommonOptions.Data();
+        var splits = new Option<string[]>("--splits") { Description = "Splits to evaluate (default: every split but train).", AllowMultipleArgumentsPerToken = true };
+        var limit = new Option<int?>("--limit") { Description = "At most this many examples per split." };
+        var samples = new Option<int>("--samples") { Description = "Monte Carlo samples per prompt.", DefaultValueFactory = _ => 1000 };
+        var batchSize = CommonOptions.BatchSize(16);
+        var maxTokens = CommonOptions.MaxTokens();
+        var seed = CommonOptions.Seed();
+        var command = new Command("evaluate", "Calibration report of MAP and Laplace on every split; writes calibration.json and reliability diagrams.")
+        {
+            baseFolder, adapter, data, splits, limit, samples, batchSize, maxTokens, seed,
+        };
+        command.SetAction(parse =>
+        {
+            var pipeline = LoadedPipeline.Load(parse.GetValue(baseFolder)!.FullName, parse.GetValue(adapter)!.FullName, parse.GetValue(data)!.FullName);
+            var laplace = File.Exists(Path.Combine(pipeline.AdapterFolder, PosteriorConfig.FileName))
+                ? PosteriorConfig.LoadPosterior(pipeline.AdapterFolder, pipeline.Model, pipeline.Adapter).Posterior
+                : null;
+            var chosen = parse.GetValue(splits) is { Length: > 0 } s ? s : pipeline.Data.Splits.Where(x => x != "train").ToArray();
+            int batch = parse.GetValue(batchSize), mc = parse.GetValue(samples);
+            var report = new Dictionary<string, IReadOnlyDictionary<string, CalibrationMetrics>>();
+            var table = new Table().AddColumns("split", "n", "method", "acc", "ece", "nll", "brier");
+
+            foreach (var split in chosen)
+            {
+                var (prompts, labels) = pipeline.Encode(split, parse.GetValue(limit), parse.GetValue(maxTokens));
+                if (prompts.Count == 0) continue;
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                var methods = new Dictionary<string, CalibrationMetrics>();
+                var mapLogits = BatchedPredictions.MapLogits(pipeline.Model, pipeline.Adapter, prompts, pipeline.ClassIndices, batch);
+                methods["map"] = CalibrationMetricsCalculator.Compute(mapLogits.Select(BatchedPredictions.Softmax).ToArray(), labels.ToArray());
+                if (laplace is not null)
+                {
+                    var (means, covariances) = ConsoleProgress.Run($"{split}: Laplace", prompts.Count,
+                        progress => BatchedPredictions.LaplaceMoments(laplace, prompts, pipeline.ClassIndices, batch, progress), "n");
+                    var summaries = means.Select((m, i) => LogitPredictive.Summarise(m, covariances[i], mc, unchecked(parse.GetValue(seed) + (ulong)i))).ToArray();
+                    methods["laplace"] = CalibrationMetricsCalculator.Compute(summaries.Select(x => x.SampledMean).ToArray(), labels.ToArray());
+                    methods["laplace_probit"] = CalibrationMetricsCalculator.Compute(summaries.Select(x => x.Probit).ToArray(), labels.ToArray());
+                }
+                report[split] = methods;
+                foreach (var (name, m) in methods)
+                    table.AddRow(split, m.N.ToString(), name, $"{m.Acc:F3}", $"{m.Ece:F3}", $"{m.Nll:F3}", $"{m.Brier:F3}");
+                ReliabilityDiagram.Save(Path.Combine(pipeline.AdapterFolder, $"reliability-{split}.png"), $"{pipeline.Adapter.Id}: {split}", methods);
+                AnsiConsole.MarkupLine($"{split}: {prompts.Count} examples in {clock.Elapsed.TotalSeconds:F0} s");
+            }
+
+            new CalibrationReport
+            {
+                Splits = report,
+                Task = pipeline.Data.Definition.Description,
+                DataSha256 = pipeline.Data.Sha256,
+                CreatedAt = DateTimeOffset.UtcNow,
+                EceBins = 15,
+            }.Save(Path.Combine(pipeline.AdapterFolder, CalibrationReport.FileName));
+            AnsiConsole.Write(table);
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,73 @@
+using System.CommandLine;
+using Spectre.Console;
+using UncertaintyService.Cli.Pipeline;
+using UncertaintyService.Core.Laplace;
+
+namespace UncertaintyService.Cli.Commands;
+
+/// <summary><c>tune-prior</c>: the prior precision that maximises the Laplace model evidence; writes posterior.json.</summary>
+internal static class TunePriorCommand
+{
+    public static Command Create()
+    {
+        var baseFolder = CommonOptions.Base();
+        var adapter = CommonOptions.Adapter();
+        var data = CommonOptions.Data();
+        var objective = new Option<string>("--objective") { Description = "Which choice posterior.json keeps: evidence or validation_nll.", DefaultValueFactory = _ => "evidence" };
+        objective.AcceptOnlyFromAmong("evidence", "validation_nll");
+        var trainSize = CommonOptions.TrainSize();
+        var batchSize = CommonOptions.BatchSize(16);
+        var maxTokens = CommonOptions.MaxTokens();
+        var samples = new Option<int>("--samples") { Description = "Default Monte Carlo samples written to posterior.json.", DefaultValueFactory = _ => 1000 };
+        var command = new Command("tune-prior", "Choose the prior precision by the model evidence (and report the validation-NLL choice beside it).")
+        {
+            baseFolder, adapter, data, objective, trainSize, batchSize, maxTokens, samples,
+        };
+        command.SetAction(parse =>
+        {
+            var pipeline = LoadedPipeline.Load(parse.GetValue(baseFolder)!.FullName, parse.GetValue(adapter)!.FullName, parse.GetValue(data)!.FullName);
+            var factors = KfacFactorFile.Load(Path.Combine(pipeline.AdapterFolder, KfacFactorFile.FileName));
+            var (prompts, labels) = pipeline.Encode("train", parse.GetValue(trainSize), parse.GetValue(maxTokens));
+            if (prompts.Count != factors.Metadata.NExamples)
+            {
+                AnsiConsole.MarkupLine($"[red]The factors were fitted on {factors.Metadata.NExamples} examples but --train-size gives {prompts.Count}; use the same subset.[/]");
+                return 2;
+            }
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var posterior = LaplaceLoraPosterior.Create(pipeline.Model, pipeline.Adapter, factors, 1.0);
+
+            // log p(D | theta_MAP) on the data that gave the factors.
+            var logits = BatchedPredictions.MapLogits(pipeline.Model, pipeline.Adapter, prompts, pipeline.ClassIndices, parse.GetValue(batchSize));
+            double logLikelihood = logits.Select((l, i) => Math.Log(BatchedPredictions.Softmax(l)[labels[i]])).Sum();
+            var (evidenceLambda, logEvidence) = PriorTuning.MaximiseEvidence(posterior, logLikelihood);
+
+            var (validationPrompts, validationLabels) = pipeline.Encode("validation", null, parse.GetValue(maxTokens));
+            (double Lambda, double Nll)? byValidation = null;
+            if (validationPrompts.Count > 0)
+            {
+                var nll = BatchedPredictions.ProbitNllByPrior(posterior, validationPrompts, validationLabels, pipeline.ClassIndices, parse.GetValue(batchSize));
+                var (lambda, value) = PriorTuning.MinimiseValidationNll(nll);
+                byValidation = (lambda, value);
+            }
+
+            bool useValidation = parse.GetValue(objective) == "validation_nll" && byValidation is not null;
+            var config = new PosteriorConfig
+            {
+                Method = "laplace",
+                PriorPrecision = useValidation ? byValidation!.Value.Lambda : evidenceLambda,
+                PriorTuning = useValidation ? "validation_nll" : "evidence",
+                LogEvidence = useValidation ? null : logEvidence,
+                Samples = parse.GetValue(samples),
+                NExamples = factors.Metadata.NExamples,
+            };
+            config.Save(Path.Combine(pipeline.AdapterFolder, PosteriorConfig.FileName));
+            AnsiConsole.MarkupLine($"log p(D|theta_MAP) = {logLikelihood:F2} over {prompts.Count} examples; "
+                + $"evidence: lambda = {evidenceLambda:G4} (log evidence {logEvidence:F2})");
+            if (byValidation is { } v)
+                AnsiConsole.MarkupLine($"validation NLL (probit): lambda = {v.Lambda:G4} (NLL {v.Nll:F4} over {validationPrompts.Count} examples)");
+            AnsiConsole.MarkupLine($"wrote posterior.json with prior_precision {config.PriorPrecision:G4} ({config.PriorTuning}) in {clock.Elapsed.TotalSeconds:F0} s");
+            return 0;
+        });
+        return command;
+    }
+}
