@@ -37,10 +37,12 @@ internal static class PretrainCommand
             var prompts = PromptTokenizer.Load(Path.GetDirectoryName(tokenizerFile)!);
             // Documents joined as <s> text </s> ... so the model learns where glosses start and end.
             var stream = new List<int>();
+            int endOfDocument = prompts.EndOfSentenceId
+                ?? throw new InvalidOperationException($"{tokenizerFile} defines no end-of-sentence token to separate documents.");
             foreach (var line in File.ReadLines(parse.GetValue(corpus)!.FullName).Where(l => l.Length > 0))
             {
                 stream.AddRange(prompts.EncodePrompt(line));
-                stream.Add(2);
+                stream.Add(endOfDocument);
             }
             var config = new LlamaConfig
             {

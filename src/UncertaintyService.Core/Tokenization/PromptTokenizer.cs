@@ -51,6 +51,9 @@ public sealed class PromptTokenizer
         throw new BundleFormatException(folder, null, $"no tokenizer: expected {SentencePieceFile} or {HuggingFaceFile}");
     }
 
+    /// <summary>The end-of-sentence token id, when the tokenizer defines one (pre-training separates documents with it).</summary>
+    public int? EndOfSentenceId => tokenizer is SentencePieceTokenizer s ? s.EndOfSentenceId : null;
+
     /// <summary>Token ids of a prompt, with the beginning-of-sentence token first when the tokenizer has one.</summary>
     public int[] EncodePrompt(string text)
     {
