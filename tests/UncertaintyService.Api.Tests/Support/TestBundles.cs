@@ -30,17 +30,7 @@ public sealed class TestModelRoot : IDisposable
         return newName;
     }
 
-    public static string RepositoryRoot
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "UncertaintyService.sln"))) dir = dir.Parent;
-            return dir?.FullName ?? throw new InvalidOperationException("UncertaintyService.sln not found above the test folder.");
-        }
-    }
-
-    public static string TokenizerModel => Path.Combine(RepositoryRoot, "models", "tokenizers", "llama2", "tokenizer.model");
+    public static string TokenizerModel => RepositoryFiles.Llama2Tokenizer;
 
     public void Dispose()
     {

@@ -7,7 +7,7 @@ internal static class BadFile
 {
     public const string FileName = "broken-model.safetensors";
 
-    public static SafeTensorsFormatException AssertRejected(TempDirectory dir, byte[] bytes, string? tensorName, params string[] words)
+    public static SafeTensorsFormatException AssertRejected(TempFolder dir, byte[] bytes, string? tensorName, params string[] words)
     {
         var path = dir.File(FileName);
         File.WriteAllBytes(path, bytes);

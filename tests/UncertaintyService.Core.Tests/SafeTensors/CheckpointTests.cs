@@ -11,7 +11,7 @@ public sealed class CheckpointTests : IDisposable
     private const string Shard1 = "model-00001-of-00002.safetensors";
     private const string Shard2 = "model-00002-of-00002.safetensors";
 
-    private readonly TempDirectory _dir = new();
+    private readonly TempFolder _dir = new();
     private readonly string _folder;
     private readonly torch.Tensor _embed = torch.tensor(new float[] { 1, 2, 3, 4, 5, 6 }, [3, 2]);
     private readonly torch.Tensor _norm = torch.tensor(new float[] { 0.5f, -0.5f }).to(torch.ScalarType.BFloat16);

@@ -5,7 +5,7 @@ namespace UncertaintyService.Core.Tests.SafeTensors;
 /// <summary>Faults in one tensor's header entry; each must name the tensor as well as the file.</summary>
 public sealed class EntryValidationTests : IDisposable
 {
-    private readonly TempDirectory _dir = new();
+    private readonly TempFolder _dir = new();
 
     public void Dispose() => _dir.Dispose();
 

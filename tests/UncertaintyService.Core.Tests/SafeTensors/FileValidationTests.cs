@@ -7,7 +7,7 @@ namespace UncertaintyService.Core.Tests.SafeTensors;
 /// <summary>Faults in the file as a whole: its length prefix, header encoding and metadata.</summary>
 public sealed class FileValidationTests : IDisposable
 {
-    private readonly TempDirectory _dir = new();
+    private readonly TempFolder _dir = new();
 
     public void Dispose() => _dir.Dispose();
 

@@ -9,7 +9,7 @@ public sealed class HandBuiltFileTests : IDisposable
 {
     private static readonly float[] MatrixValues = [1.5f, -2f, 3.25f, 0f, 0.5f, -0.125f];
 
-    private readonly TempDirectory _dir = new();
+    private readonly TempFolder _dir = new();
     private readonly string _path;
 
     public HandBuiltFileTests()

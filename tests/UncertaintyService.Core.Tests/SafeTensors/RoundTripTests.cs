@@ -6,7 +6,7 @@ namespace UncertaintyService.Core.Tests.SafeTensors;
 /// <summary>What SafeTensorsWriter writes, SafeTensorsFile reads back bit for bit.</summary>
 public sealed class RoundTripTests : IDisposable
 {
-    private readonly TempDirectory _dir = new();
+    private readonly TempFolder _dir = new();
 
     public void Dispose() => _dir.Dispose();
 

@@ -6,7 +6,7 @@ namespace UncertaintyService.Core.Tests.SafeTensors;
 
 public sealed class WriterTests : IDisposable
 {
-    private readonly TempDirectory _dir = new();
+    private readonly TempFolder _dir = new();
 
     public void Dispose() => _dir.Dispose();
 

@@ -1,11 +1,14 @@
-namespace UncertaintyService.Data.Tests.Support;
+namespace UncertaintyService.Tests.Shared;
 
-/// <summary>A fresh folder per test, removed with everything in it on Dispose.</summary>
+/// <summary>
+/// A fresh folder per test (bundle files, task files, checkpoints), removed with everything in it on
+/// Dispose, so tests never see each other's files.
+/// </summary>
 public sealed class TempFolder : IDisposable
 {
     public TempFolder()
     {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "data-tests-" + Guid.NewGuid().ToString("N"));
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "uncertainty-tests-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Path);
     }
 
@@ -13,6 +16,9 @@ public sealed class TempFolder : IDisposable
 
     /// <summary>The path of <paramref name="name"/> inside the folder (not created).</summary>
     public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    /// <summary>A subfolder, created, for tests that need several bundles side by side.</summary>
+    public string Folder(string name) => Directory.CreateDirectory(File(name)).FullName;
 
     /// <summary>Writes <paramref name="text"/> to <paramref name="name"/> (creating subfolders) and returns its path.</summary>
     public string Write(string name, string text)

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Reproduces the trained demo bundle: real data, a base model pre-trained from scratch, and for each
+# task a LoRA MAP fine-tune, K-FAC factors, an evidence-tuned prior and a calibration report.
+# Usage: tools/train-bundle.sh [work folder (default artifacts)] [bundle folder (default models/demo)]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=${1:-artifacts}
+bundle=${2:-models/demo}
+cli=(dotnet run --project src/UncertaintyService.Cli -c Release --no-build --)
+dotnet build src/UncertaintyService.Cli -c Release -v quiet
+
+step() { local name=$1; shift; local start=$SECONDS; "$@"; echo "time $name $((SECONDS - start)) s" | tee -a "$work/times.txt"; }
+mkdir -p "$work"; : > "$work/times.txt"
+
+step data "${cli[@]}" data --out "$work/data"
+step pretrain "${cli[@]}" pretrain --corpus "$work/data/wordnet-glosses.txt" --tokenizer models/tokenizers/llama2/tokenizer.model \
+  --out "$work/base" --steps 1500
+
+declare -A train_size=([wordnet-mcq]=500 [spam]=300)
+for task in wordnet-mcq spam; do
+  data="$work/data/$task/examples.jsonl"
+  adapter="$work/adapters/$task"
+  n=${train_size[$task]}
+  step "$task finetune" "${cli[@]}" finetune --base "$work/base" --data "$data" --out "$adapter" --train-size "$n" \
+    --rank 8 --alpha 16 --targets q_proj v_proj --steps 400 --lr 2e-3 --batch-size 8 --prior-precision 1
+  step "$task fit-kfac" "${cli[@]}" fit-kfac --base "$work/base" --adapter "$adapter" --data "$data" --train-size "$n" --fisher exact --positions expand
+  step "$task tune-prior" "${cli[@]}" tune-prior --base "$work/base" --adapter "$adapter" --data "$data" --train-size "$n"
+  step "$task evaluate" "${cli[@]}" evaluate --base "$work/base" --adapter "$adapter" --data "$data" --samples 1000 | tee "$work/$task-evaluate.txt"
+done
+
+rm -rf "$bundle"
+mkdir -p "$bundle/adapters"
+cp -r "$work/base" "$bundle/base"
+for task in wordnet-mcq spam; do
+  mkdir -p "$bundle/adapters/$task"
+  cp "$work/adapters/$task"/{adapter_config.json,adapter_model.safetensors,task.json,kfac.safetensors,posterior.json,calibration.json} "$bundle/adapters/$task/"
+done
+du -sh "$bundle"
