@@ -1,0 +1,34 @@
+using UncertaintyService.Benchmarks;
+using UncertaintyService.Core.Bundles;
+using UncertaintyService.Core.Laplace;
+using static TorchSharp.torch;
+
+// dotnet run -c Release --project src/UncertaintyService.Benchmarks [-- --quick]
+// Prints markdown tables; every ratio compares numbers measured in this one run.
+bool quick = args.Contains("--quick");
+int repetitions = quick ? 3 : 7;
+Console.WriteLine($"# UncertaintyService benchmark ({Environment.ProcessorCount} cores, torch threads {get_num_threads()}, {DateTime.UtcNow:yyyy-MM-dd})");
+
+var demoFolder = Path.Combine(AppContext.BaseDirectory, "models", "demo");
+var demo = BundleLoader.LoadBase("demo", demoFolder, ScalarType.Float32, CPU);
+var (adapterId, adapterFolder) = BundleLoader.AdapterFolders(demoFolder).First();
+var demoAdapter = BundleLoader.LoadAdapter(demo, adapterId, adapterFolder);
+var demoFactors = KfacFactorFile.Load(Path.Combine(adapterFolder, demoAdapter.Posterior.KfacFile));
+var rows = PredictiveBenchmark.Run($"demo ({demo.Model.Config.HiddenSize} hidden, {demo.Model.Config.NumHiddenLayers} layers)",
+    demo.Model, demoAdapter.Adapter, demoFactors, 32, [2, 4, 8], [1, 8, 32], repetitions).ToList();
+
+var (slice, sliceAdapter, sliceFactors) = PredictiveBenchmark.SevenBillionSlice();
+rows.AddRange(PredictiveBenchmark.Run("Llama-7B layer slice", slice, sliceAdapter, sliceFactors, 16, [2, 4, 8], quick ? [1, 8] : [1, 8, 32], quick ? 1 : 3));
+
+Console.WriteLine();
+Console.WriteLine("| model | C | batch | MAP ms | Laplace ms | Laplace / MAP | bound 1 + C |");
+Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- |");
+foreach (var r in rows)
+    Console.WriteLine($"| {r.Model} | {r.Classes} | {r.Batch} | {r.MapMs:F1} | {r.LaplaceMs:F1} | {r.Ratio:F2} | {1 + r.Classes} |");
+
+var throughput = await ThroughputBenchmark.Run([1, 8, 32], TimeSpan.FromSeconds(quick ? 5 : 15));
+Console.WriteLine();
+Console.WriteLine("| clients | batched req/s | unbatched req/s | batched / unbatched | batched p50 ms | unbatched p50 ms |");
+Console.WriteLine("| --- | --- | --- | --- | --- | --- |");
+foreach (var r in throughput)
+    Console.WriteLine($"| {r.Clients} | {r.BatchedPerSecond:F1} | {r.UnbatchedPerSecond:F1} | {r.Ratio:F2} | {r.BatchedP50Ms:F0} | {r.UnbatchedP50Ms:F0} |");

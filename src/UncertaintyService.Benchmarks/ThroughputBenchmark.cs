@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace UncertaintyService.Benchmarks;
+
+/// <summary>
+/// Requests per second of the real service process over loopback, with micro-batching (MaxBatchPrompts
+/// 32) and without (1), at several numbers of concurrent clients, each sending one-prompt Laplace requests.
+/// </summary>
+internal static class ThroughputBenchmark
+{
+    public sealed record Row(int Clients, double BatchedPerSecond, double UnbatchedPerSecond, double BatchedP50Ms, double UnbatchedP50Ms)
+    {
+        public double Ratio => BatchedPerSecond / UnbatchedPerSecond;
+    }
+
+    public static async Task<List<Row>> Run(int[] clientCounts, TimeSpan duration)
+    {
+        var batched = new Dictionary<int, (double, double)>();
+        var unbatched = new Dictionary<int, (double, double)>();
+        foreach (var (maxBatch, results) in new[] { (32, batched), (1, unbatched) })
+        {
+            await using var service = await ServiceProcess.Start(maxBatch);
+            foreach (int clients in clientCounts)
+                results[clients] = await Load(service.Client, clients, duration);
+        }
+        return clientCounts.Select(c => new Row(c, batched[c].Item1, unbatched[c].Item1, batched[c].Item2, unbatched[c].Item2)).ToList();
+    }
+
+    private static async Task<(double PerSecond, double P50)> Load(HttpClient client, int clients, TimeSpan duration)
+    {
+        var latencies = new List<double>();
+        var clock = Stopwatch.StartNew();
+        var workers = Enumerable.Range(0, clients).Select(async worker =>
+        {
+            var mine = new List<double>();
+            int i = 0;
+            while (clock.Elapsed < duration)
+            {
+                var body = $$"""{"adapter":"multiple-choice","inputs":[{"question":"Which one, {{worker}}-{{i++}}?","a":"apple","b":"brick","c":"cloud","d":"door"}],"samples":100}""";
+                var started = clock.Elapsed;
+                using var response = await client.PostAsync("/v1/classify", new StringContent(body, Encoding.UTF8, "application/json"));
+                if (response.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException($"status {response.StatusCode}");
+                mine.Add((clock.Elapsed - started).TotalMilliseconds);
+            }
+            lock (latencies) latencies.AddRange(mine);
+        });
+        await Task.WhenAll(workers);
+        latencies.Sort();
+        return (latencies.Count / clock.Elapsed.TotalSeconds, latencies[latencies.Count / 2]);
+    }
+
+    /// <summary>The service's own binary on a free loopback port, stopped on dispose.</summary>
+    private sealed class ServiceProcess : IAsyncDisposable
+    {
+        private readonly Process process;
+
+        private ServiceProcess(Process process, HttpClient client)
+        {
+            this.process = process;
+            Client = client;
+        }
+
+        public HttpClient Client { get; }
+
+        public static async Task<ServiceProcess> Start(int maxBatch)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            listener.Stop();
+            var start = new ProcessStartInfo("dotnet", ["UncertaintyService.Api.dll", "--urls", $"http://127.0.0.1:{port}"])
+            {
+                WorkingDirectory = AppContext.BaseDirectory,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            start.Environment["UncertaintyService__Batching__MaxBatchPrompts"] = maxBatch.ToString();
+            start.Environment["UncertaintyService__Batching__QueueCapacity"] = "1024";
+            start.Environment["Logging__LogLevel__Default"] = "Warning";
+            var process = Process.Start(start)!;
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(120) };
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed < TimeSpan.FromSeconds(120))
+            {
+                try
+                {
+                    if ((await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK)
+                        return new ServiceProcess(process, client);
+                }
+                catch (HttpRequestException)
+                {
+                }
+                await Task.Delay(200);
+            }
+            process.Kill();
+            throw new TimeoutException("the service did not become ready");
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Client.Dispose();
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            process.Dispose();
+        }
+    }
+}
