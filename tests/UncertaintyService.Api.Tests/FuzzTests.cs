@@ -1,0 +1,68 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using UncertaintyService.Api.Tests.Support;
+
+namespace UncertaintyService.Api.Tests;
+
+/// <summary>Thousands of malformed or random bodies: never a 5xx, always ProblemDetails for a 4xx.</summary>
+public class FuzzTests(SharedService service) : IClassFixture<SharedService>
+{
+    private static readonly string[] Fragments =
+    [
+        "{", "}", "[", "]", ",", ":", "\"", "null", "true", "false", "NaN", "Infinity", "-0", "1e400", "-1e400", "18446744073709551616",
+        "-9223372036854775809", "0.5", "\"adapter\"", "\"prompts\"", "\"inputs\"", "\"labels\"", "\"samples\"", "\"seed\"", "\"method\"",
+        "\"covariance\"", "\"approximation\"", "\"yes-no\"", "\"multiple-choice\"", "\"laplace\"", "\"map\"", "\"full\"", "\"\\u0000\"",
+        "\"\\ud800\"", "\"🤖\"", "\"\u202e\"", "\"\\n\\r\\t\"", "\"question\"", "{\"question\":\"q\"}", "[\"x\"]", "[]", "{}", "\u0000", "\\",
+    ];
+
+    private static string RandomBody(Random random)
+    {
+        switch (random.Next(6))
+        {
+            case 0: // random bytes as text
+                return Encoding.Latin1.GetString(Enumerable.Range(0, random.Next(0, 200)).Select(_ => (byte)random.Next(256)).ToArray());
+            case 1: // random fragments
+                return string.Concat(Enumerable.Range(0, random.Next(1, 30)).Select(_ => Fragments[random.Next(Fragments.Length)]));
+            default: // a valid request with one field replaced by something random
+                var body = new JsonObject
+                {
+                    ["adapter"] = random.Next(4) == 0 ? "nope" : "yes-no",
+                    ["prompts"] = new JsonArray("Question: is it?\nAnswer:"),
+                    ["samples"] = 50,
+                };
+                string field = new[] { "adapter", "prompts", "inputs", "labels", "samples", "seed", "method", "covariance", "approximation", "extra" }[random.Next(10)];
+                body[field] = RandomValue(random, 0);
+                return body.ToJsonString();
+        }
+    }
+
+    private static JsonNode? RandomValue(Random random, int depth) => random.Next(depth > 2 ? 5 : 8) switch
+    {
+        0 => null,
+        1 => random.Next(-5, 20000),
+        2 => random.NextDouble() * Math.Pow(10, random.Next(-5, 300)),
+        3 => new string((char)random.Next(0, 0xd7ff), random.Next(0, 50)),
+        4 => random.Next(2) == 0,
+        5 => new JsonArray(Enumerable.Range(0, random.Next(0, 5)).Select(_ => RandomValue(random, depth + 1)).ToArray()),
+        6 => new JsonArray(Enumerable.Range(0, random.Next(0, 3000)).Select(i => (JsonNode?)$"l{i}").ToArray()),
+        _ => new JsonObject { ["question"] = RandomValue(random, depth + 1), ["x"] = "y" },
+    };
+
+    [Fact]
+    public async Task RandomBodiesNeverGive5xxAndErrorsAreProblemDetails()
+    {
+        var random = new Random(20261122);
+        var statuses = new Dictionary<int, int>();
+        for (int i = 0; i < 3000; i++)
+        {
+            var body = RandomBody(random);
+            using var response = await service.Client.PostAsync("/v1/classify", new StringContent(body, Encoding.UTF8, "application/json"));
+            int status = (int)response.StatusCode;
+            statuses[status] = statuses.GetValueOrDefault(status) + 1;
+            Assert.True(status < 500, $"{status} for body {body}");
+            if (status >= 400)
+                Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+        Assert.True(statuses.Keys.Count(s => s >= 400) >= 3, string.Join(", ", statuses.Select(s => $"{s.Key}: {s.Value}")));
+    }
+}
