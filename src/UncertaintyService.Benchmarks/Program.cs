@@ -6,6 +6,12 @@ using static TorchSharp.torch;
 // dotnet run -c Release --project src/UncertaintyService.Benchmarks [-- --quick]
 // Prints markdown tables; every ratio compares numbers measured in this one run.
 bool quick = args.Contains("--quick");
+if (args.Contains("--load"))
+{
+    // dotnet run -c Release --project src/UncertaintyService.Benchmarks -- --load
+    await LoadTest.Run(clients: 64, duration: TimeSpan.FromSeconds(60));
+    return;
+}
 int repetitions = quick ? 3 : 7;
 Console.WriteLine($"# UncertaintyService benchmark ({Environment.ProcessorCount} cores, torch threads {get_num_threads()}, {DateTime.UtcNow:yyyy-MM-dd})");
 
