@@ -50,6 +50,8 @@ public sealed class LoraJacobian
     /// </summary>
     public static LoraJacobian Compute(LlamaModel model, LoraAdapter adapter, TokenBatch batch, Tensor classIndices)
     {
+        // The forward's activations and graph die here; only the logits and the gradients leave.
+        using var scope = NewDisposeScope();
         using var grad = enable_grad();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var recorder = new LoraActivationRecorder();
@@ -82,7 +84,8 @@ public sealed class LoraJacobian
             Accumulate(result, (path, LoraSide.A), stack(perClass[i].A, dim: 1));
             Accumulate(result, (path, LoraSide.B), stack(perClass[i].B, dim: 1));
         }
-        return new LoraJacobian(logits.detach(), result, forward, clock.Elapsed - forward);
+        foreach (var gradient in result.Values) gradient.MoveToOuterDisposeScope();
+        return new LoraJacobian(logits.detach().MoveToOuterDisposeScope(), result, forward, clock.Elapsed - forward);
     }
 
     // Activations are (B, T, d) inside the decoder and (B, d) at the head; treat both as (B, T, d).

@@ -25,3 +25,23 @@ public class TensorLeakTests
         Assert.Equal(before, after);
     }
 }
+
+public class JacobianScopeTests
+{
+    [Fact]
+    public void JacobianOutsideAnyScopeKeepsOnlyItsResultsAlive()
+    {
+        // Callers that keep Jacobians (validation-NLL tuning) hold no dispose scope of their own.
+        var model = Tiny.Model(Tiny.Config(), seed: 113);
+        var adapter = Tiny.Adapter(model, Tiny.LoraConfig(), seed: 114);
+        var batch = Core.Model.TokenBatch.Create(Tiny.Prompts(40, 3, 6), TorchSharp.torch.CPU);
+        var classes = TorchSharp.torch.tensor(new long[] { 1, 2, 3 });
+        Core.Laplace.LoraJacobian.Compute(model, adapter, batch, classes);
+
+        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        var jacobian = Core.Laplace.LoraJacobian.Compute(model, adapter, batch, classes);
+        long after = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+
+        Assert.Equal(1 + jacobian.Gradients.Count, after - before);
+    }
+}
