@@ -17,12 +17,14 @@ step pretrain "${cli[@]}" pretrain --corpus "$work/data/wordnet-glosses.txt" --t
   --out "$work/base" --steps 1500
 
 declare -A train_size=([wordnet-mcq]=500 [spam]=300)
+declare -A targets=([wordnet-mcq]="q_proj v_proj o_proj" [spam]="q_proj v_proj")
+declare -A steps=([wordnet-mcq]=1500 [spam]=400)
 for task in wordnet-mcq spam; do
   data="$work/data/$task/examples.jsonl"
   adapter="$work/adapters/$task"
   n=${train_size[$task]}
   step "$task finetune" "${cli[@]}" finetune --base "$work/base" --data "$data" --out "$adapter" --train-size "$n" \
-    --rank 8 --alpha 16 --targets q_proj v_proj --steps 400 --lr 2e-3 --batch-size 8 --prior-precision 1
+    --rank 8 --alpha 16 --targets ${targets[$task]} --steps "${steps[$task]}" --lr 2e-3 --batch-size 8 --prior-precision 1
   step "$task fit-kfac" "${cli[@]}" fit-kfac --base "$work/base" --adapter "$adapter" --data "$data" --train-size "$n" --fisher exact --positions expand
   step "$task tune-prior" "${cli[@]}" tune-prior --base "$work/base" --adapter "$adapter" --data "$data" --train-size "$n"
   step "$task evaluate" "${cli[@]}" evaluate --base "$work/base" --adapter "$adapter" --data "$data" --samples 1000 | tee "$work/$task-evaluate.txt"

@@ -46,7 +46,7 @@ internal static class LoadTest
 
     private static async Task<int> Send(HttpClient client, int worker, int i)
     {
-        var body = $$"""{"adapter":"multiple-choice","inputs":[{"question":"Load {{worker}}-{{i}}?","a":"apple","b":"brick","c":"cloud","d":"door"}],"samples":200}""";
+        var body = $$"""{"adapter":"wordnet-mcq","inputs":[{"text":"a load test sense {{worker}}-{{i}}","a":"animal","b":"artifact","c":"plant","d":"act"}],"samples":200}""";
         using var response = await client.PostAsync("/v1/classify", new StringContent(body, Encoding.UTF8, "application/json"));
         return (int)response.StatusCode;
     }

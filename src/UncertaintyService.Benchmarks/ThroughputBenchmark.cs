@@ -39,7 +39,7 @@ internal static class ThroughputBenchmark
             int i = 0;
             while (clock.Elapsed < duration)
             {
-                var body = $$"""{"adapter":"multiple-choice","inputs":[{"question":"Which one, {{worker}}-{{i++}}?","a":"apple","b":"brick","c":"cloud","d":"door"}],"samples":100}""";
+                var body = $$"""{"adapter":"wordnet-mcq","inputs":[{"text":"a small domesticated animal number {{worker}}-{{i++}}","a":"animal","b":"artifact","c":"plant","d":"act"}],"samples":100}""";
                 var started = clock.Elapsed;
                 using var response = await client.PostAsync("/v1/classify", new StringContent(body, Encoding.UTF8, "application/json"));
                 if (response.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException($"status {response.StatusCode}");
