@@ -97,6 +97,6 @@ public class CatalogTests(SharedService service) : IClassFixture<SharedService>
         }
         var schemas = document["components"]!["schemas"]!.AsObject();
         Assert.Contains("ClassifyRequest", schemas.Select(s => s.Key));
-        Assert.Equal("yes-no", schemas["ClassifyRequest"]!["properties"]!["adapter"]!["example"]!.GetValue<string>());
+        Assert.Equal("spam", schemas["ClassifyRequest"]!["properties"]!["adapter"]!["example"]!.GetValue<string>());
     }
 }

@@ -46,10 +46,10 @@ public sealed record LoadAdapterRequest
     public string? Bundle { get; init; }
 
     /// <summary>Id to serve it under; an existing adapter with this id is replaced atomically.</summary>
-    /// <example>yes-no</example>
+    /// <example>spam</example>
     public string? Id { get; init; }
 
     /// <summary>Adapter folder relative to the model root.</summary>
-    /// <example>demo/adapters/yes-no</example>
+    /// <example>demo/adapters/spam</example>
     public string? Path { get; init; }
 }

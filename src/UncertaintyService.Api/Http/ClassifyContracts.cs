@@ -6,11 +6,11 @@ namespace UncertaintyService.Api.Http;
 public sealed record ClassifyRequest
 {
     /// <summary>Adapter id, as listed by GET /v1/adapters.</summary>
-    /// <example>yes-no</example>
+    /// <example>spam</example>
     public string? Adapter { get; init; }
 
     /// <summary>Raw prompt texts. Give either prompts or inputs.</summary>
-    /// <example>["Question: Is the sky blue?\nAnswer:"]</example>
+    /// <example>["E-mail:\nYou have won a FREE cruise, click now!\nIs this e-mail spam? Answer:"]</example>
     public IReadOnlyList<string>? Prompts { get; init; }
 
     /// <summary>Field values for the adapter's prompt template, one object per prompt. Give either prompts or inputs.</summary>
