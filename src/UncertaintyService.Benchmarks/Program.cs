@@ -17,7 +17,7 @@ Console.WriteLine($"# UncertaintyService benchmark ({Environment.ProcessorCount}
 
 var demoFolder = Path.Combine(AppContext.BaseDirectory, "models", "demo");
 var demo = BundleLoader.LoadBase("demo", demoFolder, ScalarType.Float32, CPU);
-var (adapterId, adapterFolder) = BundleLoader.AdapterFolders(demoFolder).First();
+var (adapterId, adapterFolder) = BundleLoader.AdapterFolders(demoFolder).First(a => a.Id == "wordnet-mcq");
 var demoAdapter = BundleLoader.LoadAdapter(demo, adapterId, adapterFolder);
 var demoFactors = KfacFactorFile.Load(Path.Combine(adapterFolder, demoAdapter.Posterior.KfacFile));
 var rows = PredictiveBenchmark.Run($"demo ({demo.Model.Config.HiddenSize} hidden, {demo.Model.Config.NumHiddenLayers} layers)",

@@ -40,6 +40,36 @@ public class LoadingTests : IDisposable
     }
 
     [Fact]
+    public async Task AdapterMadeForAnotherBaseIsReportedByKeyAndTheOthersAreServed()
+    {
+        using var other = new TestModelRoot(hiddenSize: 32, seed: 11);
+        var target = Path.Combine(models.Bundle, "adapters", "foreign");
+        Directory.CreateDirectory(target);
+        foreach (var file in Directory.GetFiles(other.AdapterFolder("yes-no")))
+            File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+        await using var factory = new ServiceFactory(models);
+        var client = await factory.ReadyClient();
+
+        var ready = await (await client.GetAsync("/health/ready")).Content.ReadAsStringAsync();
+        Assert.Contains("adapter foreign", ready);
+        Assert.Contains("lora_A.weight", ready);
+        Assert.Contains("does not match the base model", ready);
+        Assert.Equal(2, (await (await client.GetAsync("/v1/adapters")).ReadNode()).AsArray().Count);
+    }
+
+    [Fact]
+    public async Task BaseWithoutTokenizerIsReportedByFile()
+    {
+        File.Delete(Path.Combine(models.Bundle, "base", "tokenizer.model"));
+        await using var factory = new ServiceFactory(models);
+        var client = factory.CreateClient();
+        await Task.Delay(500);
+        var ready = await client.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Contains("no tokenizer: expected tokenizer.model or tokenizer.json", await ready.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task NothingLoadableMeansNotReadyAnd503()
     {
         await using var factory = new ServiceFactory(models, new Dictionary<string, string?>

@@ -62,18 +62,16 @@ public sealed class LoraJacobian
         var activations = recorder.Activations;
         var inputs = activations.SelectMany(a => new[] { a.LowRank, a.UpProjection }).ToList();
         long prompts = batch.Size, classes = classIndices.shape[0];
-        var perClass = activations.Select(_ => (A: new List<Tensor>(), B: new List<Tensor>())).ToList();
+        // Per class only the backward pass; the products with x and h run once per module over all
+        // classes as one batched matmul, so the op count does not grow with C.
+        var perClass = activations.Select(_ => (H: new List<Tensor>(), U: new List<Tensor>())).ToList();
         for (long c = 0; c < classes; c++)
         {
             var gradients = autograd.grad(new[] { logits.select(1, c).sum() }, inputs, retain_graph: c < classes - 1, allow_unused: true);
             for (int i = 0; i < activations.Count; i++)
             {
-                var (x, h, u) = (Positions(activations[i].Input, prompts), Positions(activations[i].LowRank, prompts),
-                    Positions(activations[i].UpProjection, prompts));
-                var gh = GradientOrZero(gradients[2 * i], h, prompts);
-                var gu = GradientOrZero(gradients[2 * i + 1], u, prompts);
-                perClass[i].A.Add(x.transpose(1, 2).matmul(gh).to(ScalarType.Float64));
-                perClass[i].B.Add(gu.transpose(1, 2).matmul(h).to(ScalarType.Float64));
+                perClass[i].H.Add(GradientOrZero(gradients[2 * i], activations[i].LowRank, prompts));
+                perClass[i].U.Add(GradientOrZero(gradients[2 * i + 1], activations[i].UpProjection, prompts));
             }
         }
 
@@ -81,8 +79,12 @@ public sealed class LoraJacobian
         for (int i = 0; i < activations.Count; i++)
         {
             var path = activations[i].Module.ModulePath;
-            Accumulate(result, (path, LoraSide.A), stack(perClass[i].A, dim: 1));
-            Accumulate(result, (path, LoraSide.B), stack(perClass[i].B, dim: 1));
+            var x = Positions(activations[i].Input, prompts).unsqueeze(1);          // (B, 1, T, in)
+            var h = Positions(activations[i].LowRank, prompts).unsqueeze(1);        // (B, 1, T, r)
+            var gh = stack(perClass[i].H, dim: 1);                                  // (B, C, T, r)
+            var gu = stack(perClass[i].U, dim: 1);                                  // (B, C, T, out)
+            Accumulate(result, (path, LoraSide.A), x.transpose(2, 3).matmul(gh).to(ScalarType.Float64));  // G_A^T: (B, C, in, r)
+            Accumulate(result, (path, LoraSide.B), gu.transpose(2, 3).matmul(h).to(ScalarType.Float64));  // G_B: (B, C, out, r)
         }
         foreach (var gradient in result.Values) gradient.MoveToOuterDisposeScope();
         return new LoraJacobian(logits.detach().MoveToOuterDisposeScope(), result, forward, clock.Elapsed - forward);
