@@ -19,6 +19,15 @@ internal static class LoadTest
         var statuses = new Dictionary<int, int>();
         var latencies = new List<double>();
         var clock = Stopwatch.StartNew();
+        var samples = new List<string>();
+        var sampler = Task.Run(async () =>
+        {
+            while (clock.Elapsed < duration)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(15));
+                lock (samples) samples.Add($"{clock.Elapsed.TotalSeconds:F0} s: {service.ResidentMegabytes():F0} MB");
+            }
+        });
         var workers = Enumerable.Range(0, clients).Select(async worker =>
         {
             int i = 0;
@@ -35,6 +44,7 @@ internal static class LoadTest
             }
         });
         await Task.WhenAll(workers);
+        await sampler;
         double memoryEnd = service.ResidentMegabytes();
         latencies.Sort();
 
@@ -42,6 +52,8 @@ internal static class LoadTest
         Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
         Console.WriteLine($"| {clients} | {clock.Elapsed.TotalSeconds:F0} | {latencies.Count} | {Percentile(latencies, 0.5):F0} | {Percentile(latencies, 0.99):F0} | "
             + $"{string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key}: {s.Value}"))} | {memoryStart:F0} | {memoryEnd:F0} |");
+        Console.WriteLine();
+        Console.WriteLine($"Resident memory during the run: {string.Join("; ", samples)}");
     }
 
     private static async Task<int> Send(HttpClient client, int worker, int i)

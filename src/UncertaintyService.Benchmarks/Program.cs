@@ -9,7 +9,8 @@ bool quick = args.Contains("--quick");
 if (args.Contains("--load"))
 {
     // dotnet run -c Release --project src/UncertaintyService.Benchmarks -- --load
-    await LoadTest.Run(clients: 64, duration: TimeSpan.FromSeconds(60));
+    int seconds = args.SkipWhile(a => a != "--seconds").Skip(1).Select(int.Parse).FirstOrDefault(60);
+    await LoadTest.Run(clients: 64, duration: TimeSpan.FromSeconds(seconds));
     return;
 }
 int repetitions = quick ? 3 : 7;
