@@ -73,7 +73,7 @@ public static class ClassifyEndpoints
                 ["sampling"] = Math.Round(t.Sampling, 3),
                 ["total"] = Math.Round(t.Total, 3),
             });
-        return new ClassifyResponse(results, metadata, adapter.Calibration?.Summary());
+        return new ClassifyResponse(results, metadata, adapter.CalibrationSummary);
     }
 
     private static ClassifyResult Result(IReadOnlyList<string> labels, ClassPrediction p, CovarianceMode covariance, string approximation)

@@ -27,6 +27,9 @@ public sealed record LoadedAdapter(
     /// <summary>The label token ids the task reads, resolved once at load.</summary>
     public required int[] LabelTokenIds { get; init; }
 
+    /// <summary>The calibration report without reliability bins, built once: every classify response carries it.</summary>
+    public CalibrationReport? CalibrationSummary { get; } = Calibration?.Summary();
+
     /// <summary>Posterior methods this adapter can serve.</summary>
     public IReadOnlyList<string> Methods => Laplace is null ? ["map"] : ["map", "laplace"];
 }
