@@ -1,0 +1,81 @@
+using UncertaintyService.Cli;
+using UncertaintyService.Core.Bundles;
+using UncertaintyService.Core.Laplace;
+using UncertaintyService.Core.Synthetic;
+using UncertaintyService.Data;
+using static TorchSharp.torch;
+
+namespace UncertaintyService.Cli.Tests;
+
+/// <summary>
+/// The offline commands end to end on a small generated base and a small task: finetune, fit-kfac,
+/// tune-prior and evaluate, each through the same command tree the executable runs, and the result
+/// loads as a servable adapter.
+/// </summary>
+public class PipelineTests : IDisposable
+{
+    private readonly TempFolder folder = new();
+
+    private int Run(params string[] args) => CliApplication.Create().Parse(args).Invoke();
+
+    [Fact]
+    public void FinetuneFitTuneAndEvaluateProduceAServableAdapter()
+    {
+        var bundle = folder.Folder("bundle");
+        DemoBundle.Write(bundle, RepositoryFiles.Llama2Tokenizer, new DemoBundle.Options { HiddenSize = 16, Heads = 2, KeyValueHeads = 1, IntermediateSize = 32, Rank = 2 });
+        var baseFolder = Path.Combine(bundle, "base");
+        var data = WriteTask();
+        var adapter = Path.Combine(bundle, "adapters", "parity");
+
+        Assert.Equal(0, Run("finetune", "--base", baseFolder, "--data", data, "--out", adapter, "--train-size", "24",
+            "--rank", "2", "--targets", "q_proj", "v_proj", "--steps", "30", "--lr", "5e-3", "--batch-size", "8"));
+        Assert.Equal(0, Run("fit-kfac", "--base", baseFolder, "--adapter", adapter, "--data", data, "--train-size", "24"));
+        Assert.Equal(0, Run("tune-prior", "--base", baseFolder, "--adapter", adapter, "--data", data, "--train-size", "24"));
+        Assert.Equal(0, Run("evaluate", "--base", baseFolder, "--adapter", adapter, "--data", data, "--samples", "50"));
+
+        var posterior = PosteriorConfig.Load(Path.Combine(adapter, PosteriorConfig.FileName));
+        Assert.Equal("evidence", posterior.PriorTuning);
+        Assert.Equal(24, posterior.NExamples);
+        var report = CalibrationReport.Load(Path.Combine(adapter, CalibrationReport.FileName));
+        Assert.Equal(["ood", "test", "validation"], report.Splits.Keys.Order());
+        Assert.All(report.Splits.Values, methods => Assert.Equal(["laplace", "laplace_probit", "map"], methods.Keys.Order()));
+        Assert.Equal(8, report.Splits["test"]["map"].N);
+        Assert.True(File.Exists(Path.Combine(adapter, "reliability-test.png")));
+
+        var loaded = BundleLoader.LoadAdapter(BundleLoader.LoadBase("demo", bundle, ScalarType.Float32, CPU), "parity", adapter);
+        Assert.Equal(["map", "laplace"], loaded.Methods);
+        Assert.Equal(posterior.PriorPrecision, loaded.Laplace!.PriorPrecision);
+    }
+
+    [Fact]
+    public void TunePriorRefusesFactorsFromAnotherSubset()
+    {
+        var bundle = folder.Folder("bundle");
+        DemoBundle.Write(bundle, RepositoryFiles.Llama2Tokenizer, new DemoBundle.Options { HiddenSize = 16, Heads = 2, KeyValueHeads = 1, IntermediateSize = 32, Rank = 2 });
+        var baseFolder = Path.Combine(bundle, "base");
+        var data = WriteTask();
+        var adapter = Path.Combine(bundle, "adapters", "parity");
+        Run("finetune", "--base", baseFolder, "--data", data, "--out", adapter, "--train-size", "24", "--steps", "2", "--targets", "q_proj");
+        Run("fit-kfac", "--base", baseFolder, "--adapter", adapter, "--data", data, "--train-size", "24");
+        Assert.Equal(2, Run("tune-prior", "--base", baseFolder, "--adapter", adapter, "--data", data, "--train-size", "16"));
+    }
+
+    // A yes/no task whose answer is in the text, written by the Data library's writer.
+    private string WriteTask()
+    {
+        var examples = new List<TaskExample>();
+        var random = new Random(5);
+        foreach (var (split, count) in new[] { ("train", 24), ("validation", 8), ("test", 8), ("ood", 8) })
+        {
+            for (int i = 0; i < count; i++)
+            {
+                bool yes = random.Next(2) == 0;
+                examples.Add(new TaskExample($"The light is {(yes ? "on" : "off")} number {i}. Is it on? Answer:", yes ? "on" : "off", split));
+            }
+        }
+        var definition = new TaskDefinitionFile(["on", "off"], ["yes", "no"], "{text}", "test task");
+        return TaskWriter.Write(folder.Folder("task"), examples, definition).ExamplesPath;
+    }
+
+    public void Dispose() => folder.Dispose();
+}
