@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using Polly;
-using Polly.Retry;
 using UncertaintyService.Api.Options;
 using UncertaintyService.Core.Bundles;
 using UncertaintyService.Core.Formats;
@@ -22,17 +21,7 @@ public sealed class ModelHost(
     ModelPaths paths,
     ILogger<ModelHost> logger) : BackgroundService
 {
-    private readonly ResiliencePipeline retry = new ResiliencePipelineBuilder()
-        .AddRetry(new RetryStrategyOptions
-        {
-            // Only I/O that may succeed on a second try; a malformed file stays malformed.
-            ShouldHandle = new PredicateBuilder().Handle<IOException>(e =>
-                e is not (SafeTensorsFormatException or FileNotFoundException or DirectoryNotFoundException)),
-            MaxRetryAttempts = Math.Max(0, options.Value.LoadAttempts - 1),
-            Delay = TimeSpan.FromMilliseconds(200),
-            BackoffType = DelayBackoffType.Exponential,
-        })
-        .Build();
+    private readonly ResiliencePipeline retry = LoadRetry.Create(options.Value.LoadAttempts, TimeSpan.FromMilliseconds(200));
 
     public Device Device { get; } = SelectDevice(options.Value.Device);
 
