@@ -41,6 +41,9 @@ public sealed record LlamaConfig
     public bool? UseSlidingWindow { get; init; }
     public int PretrainingTp { get; init; } = 1;
 
+    /// <summary>Per-layer attention kinds newer transformers write (full_attention, sliding_attention).</summary>
+    public IReadOnlyList<string>? LayerTypes { get; init; }
+
     /// <summary>Outputs of the sequence-classification <c>score</c> head (1 for a reward model).</summary>
     public int? NumLabels { get; init; }
 
@@ -98,6 +101,14 @@ public sealed record LlamaConfig
         Require(SlidingWindow is null or > 0, "sliding_window", "must be positive when given");
         Require(NumLabels is null or > 0, "num_labels", "must be positive when given");
         RopeScaling?.Validate(source);
+        if (LayerTypes is not null)
+        {
+            // Every layer must attend the way the model applies attention: the window to all or to none.
+            string expected = EffectiveSlidingWindow is null ? "full_attention" : "sliding_attention";
+            Require(LayerTypes.Count == NumHiddenLayers, "layer_types", $"lists {LayerTypes.Count} layers; num_hidden_layers is {NumHiddenLayers}");
+            Require(LayerTypes.All(t => t == expected), "layer_types",
+                $"mixes or uses kinds other than '{expected}' ({string.Join(", ", LayerTypes.Distinct())}); per-layer attention kinds are not supported");
+        }
     }
 }
 

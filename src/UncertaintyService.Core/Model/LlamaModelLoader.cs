@@ -15,7 +15,17 @@ public static class LlamaModelLoader
     public static LlamaModel Load(string folder, ScalarType dtype, Device device)
     {
         var config = LlamaConfig.Load(Path.Combine(folder, ConfigFile));
-        using var checkpoint = SafeTensorsCheckpoint.Open(folder);
+        SafeTensorsCheckpoint checkpoint;
+        try
+        {
+            checkpoint = SafeTensorsCheckpoint.Open(folder);
+        }
+        catch (FileNotFoundException e)
+        {
+            // One error type for every unusable bundle file, so callers report them alike.
+            throw new Formats.BundleFormatException(folder, null, e.Message, e);
+        }
+        using var _ = checkpoint;
         return LlamaModelBuilder.Build(config, new CheckpointTensorSource(checkpoint), dtype, device);
     }
 }

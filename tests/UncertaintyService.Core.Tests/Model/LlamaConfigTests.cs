@@ -138,7 +138,7 @@ public sealed class LlamaConfigTests : IDisposable
         "model_type", "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
         "num_key_value_heads", "head_dim", "hidden_act", "max_position_embeddings", "rms_norm_eps", "rope_theta",
         "rope_scaling", "tie_word_embeddings", "attention_bias", "mlp_bias", "sliding_window", "use_sliding_window",
-        "pretraining_tp", "num_labels",
+        "pretraining_tp", "num_labels", "layer_types",
     ];
 
     private static readonly string[] RopeScalingKeys =
@@ -157,10 +157,13 @@ public sealed class LlamaConfigTests : IDisposable
         var bound = StrictJson.Load<LlamaConfig>(path, LlamaConfig.IgnoredKeys);
 
         foreach (var property in Settable<LlamaConfig>())
-            Assert.True(Equals(property.GetValue(config), property.GetValue(bound)), $"{property.Name} did not bind");
+            Assert.True(SameValue(property.GetValue(config), property.GetValue(bound)), $"{property.Name} did not bind");
         foreach (var property in Settable<RopeScaling>())
             Assert.True(Equals(property.GetValue(config.RopeScaling), property.GetValue(bound.RopeScaling)), $"rope_scaling {property.Name} did not bind");
     }
+
+    private static bool SameValue(object? a, object? b) =>
+        a is IEnumerable<string> x && b is IEnumerable<string> y ? x.SequenceEqual(y) : Equals(a, b);
 
     private static IEnumerable<PropertyInfo> Settable<T>() =>
         typeof(T).GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.SetMethod is { IsPublic: true });
@@ -180,6 +183,7 @@ public sealed class LlamaConfigTests : IDisposable
                 : type == typeof(double) ? (object)(0.25 + index)
                 : type == typeof(bool) ? (object)!(bool)(property.GetValue(defaults) ?? false)
                 : type == typeof(string) ? (object)("custom_" + property.Name)
+                : type == typeof(IReadOnlyList<string>) ? (object)new[] { "custom_" + property.Name }
                 : throw new InvalidOperationException($"{typeof(T).Name}.{property.Name}: no non-default value for {type.Name}; extend this test");
             property.SetValue(changed, value);
             Assert.NotEqual(property.GetValue(defaults), property.GetValue(changed));
