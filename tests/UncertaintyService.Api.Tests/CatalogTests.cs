@@ -91,8 +91,12 @@ public class CatalogTests(SharedService service) : IClassFixture<SharedService>
             foreach (var (verb, operation) in item!.AsObject())
             {
                 Assert.False(string.IsNullOrEmpty(operation!["summary"]?.GetValue<string>()), $"{verb} {path} has no summary");
-                foreach (var (status, _) in operation["responses"]!.AsObject())
+                foreach (var (status, response) in operation["responses"]!.AsObject())
+                {
                     Assert.True(known.Contains(status), $"{verb} {path} declares {status}, which nothing produces");
+                    foreach (var (_, media) in response!["content"]?.AsObject() ?? [])
+                        Assert.True(media!["example"] is not null, $"{verb} {path} {status} has no example");
+                }
             }
         }
         var schemas = document["components"]!["schemas"]!.AsObject();

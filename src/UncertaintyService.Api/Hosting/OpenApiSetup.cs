@@ -15,6 +15,7 @@ public static class OpenApiSetup
                 + "and the entropy split, from a Laplace posterior over LoRA weights.",
         });
         options.OperationFilter<ProblemExamplesFilter>();
+        options.OperationFilter<SuccessExamplesFilter>();
         var xml = Path.Combine(AppContext.BaseDirectory, "UncertaintyService.Api.xml");
         if (File.Exists(xml)) options.IncludeXmlComments(xml);
     }

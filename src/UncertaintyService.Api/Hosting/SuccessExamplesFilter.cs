@@ -1,0 +1,50 @@
+using System.Text.Json.Nodes;
+using Microsoft.OpenApi;
+using Swashbuckle.AspNetCore.SwaggerGen;
+
+namespace UncertaintyService.Api.Hosting;
+
+/// <summary>An example body for every success response, keyed by route name, so Swagger UI shows what comes back.</summary>
+public sealed class SuccessExamplesFilter : IOperationFilter
+{
+    private static readonly Dictionary<string, string> Examples = new()
+    {
+        ["Classify"] = """
+            {"results":[{"labels":["spam","ham"],"logit_mean":[-1.50,-0.21],"logit_covariance":[[73.0,20.1],[20.1,66.7]],
+              "logit_variance":[73.0,66.7],"probabilities":{"map":[0.215,0.785],"sampled_mean":[0.459,0.541],
+              "sampled_std":[0.471,0.471],"probit":[0.441,0.559]},"prediction":"ham","confidence":0.541,
+              "uncertainty":{"total_entropy":0.690,"aleatoric":0.087,"epistemic":0.603}}],
+             "metadata":{"adapter":"spam","adapter_sha256":"3db69235c143…","bundle":"demo","method":"laplace","prior_precision":6.30,
+              "samples":1000,"seed":1,"batch_prompts":1,"timings_ms":{"queue":4.9,"forward":12.4,"gradients":35.8,"covariance":10.5,"sampling":2.4,"total":67.3}},
+             "calibration":{"splits":{"test":{"map":{"acc":0.873,"ece":0.090,"nll":0.414,"brier":0.209,"n":600},
+              "laplace":{"acc":0.875,"ece":0.149,"nll":0.413,"brier":0.247,"n":600}}},"data_sha256":"8d28a8fb…","ece_bins":15}}
+            """,
+        ["ListModels"] = """
+            [{"name":"demo","model_type":"llama","hidden_size":128,"layers":4,"vocab_size":32000,"dtype":"float32","device":"cpu","adapters":["spam","wordnet-mcq"]}]
+            """,
+        ["ListAdapters"] = """
+            [{"id":"spam","base":"demo","kind":"classification","methods":["map","laplace"],"default_method":"laplace","labels":["spam","ham"]}]
+            """,
+        ["GetAdapter"] = """
+            {"id":"spam","base":"demo","kind":"classification","labels":["spam","ham"],"label_tokens":["yes","no"],
+             "prompt_template":"E-mail:\n{email}\nIs this e-mail spam? Answer:","template_fields":["email"],"methods":["map","laplace"],
+             "default_method":"laplace","lora":{"rank":8,"alpha":16,"modules":["model.layers.0.self_attn.q_proj"],"parameter_count":16384,"task_type":"CAUSAL_LM"},
+             "posterior":{"method":"laplace","prior_precision":6.30,"prior_tuning":"evidence","log_evidence":-310.2,"samples":1000,"n_examples":300,"fisher":"exact","positions":"expand"},
+             "sha256":"3db69235c143…","loaded_at":"2026-11-22T15:00:00Z"}
+            """,
+    };
+
+    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    {
+        var name = context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<IEndpointNameMetadata>().FirstOrDefault()?.EndpointName;
+        if (operation.Responses is null) return;
+        foreach (var (status, response) in operation.Responses)
+        {
+            if (!status.StartsWith('2') || response.Content is null) continue;
+            var example = name == "LoadAdapter" ? Examples["GetAdapter"] : name is not null ? Examples.GetValueOrDefault(name) : null;
+            if (example is null) continue;
+            foreach (var media in response.Content.Values)
+                media.Example = JsonNode.Parse(example);
+        }
+    }
+}
