@@ -74,6 +74,9 @@ public sealed class RealDataTests(ITestOutputHelper output)
         Assert.Equal([2000, 500, 1000, 1000], TaskSplits.All.Select(s => pairs.Count(p => p.Split == s)));
         Assert.Equal(pairs.Count, pairs.Select(p => string.CompareOrdinal(p.Chosen, p.Rejected) < 0 ? (p.Chosen, p.Rejected) : (p.Rejected, p.Chosen)).Distinct().Count());
         Assert.All(pairs, p => Assert.InRange(p.Preference, 0.505, 1.0));
+        // The file's bytes for seed 1234, as first written: a change here changes every reward-model run's data.
+        Assert.Equal("226c1367f8f24de1539b304be4238105ef82f7527a6ed4c64b0100c68bf2d35d",
+            Sha256File.OfBytes(System.Text.Encoding.UTF8.GetBytes(PreferenceWriter.ToJsonl(pairs))));
 
         foreach (var split in TaskSplits.All)
         {
