@@ -53,4 +53,40 @@ public sealed class RealDataTests(ITestOutputHelper output)
         Support.TaskInvariants.Hold(task);
         Assert.All(task.Examples, e => Assert.InRange(e.Prompt.Length, 1, 1000 + SpamTask.PromptTemplate.Length));
     }
+
+    [Fact]
+    public void CachedVaderLexiconParsesAndBuildsThePreferencePairs()
+    {
+        if (VaderSource.FindCached(Cache) is not { } lexiconPath)
+        {
+            output.WriteLine($"vader-sentiment is not in {Cache.Root}: nothing checked (fetch it once to run this test).");
+            return;
+        }
+        Sha256File.Verify(Path.Combine(Cache.DownloadsFolder, VaderSource.Archive.ArchiveFileName), VaderSource.TarballSha256);
+
+        var entries = VaderLexicon.Read(lexiconPath);
+        var mismatches = VaderLexicon.SummaryMismatches(entries);
+        var pairs = VaderPreferenceTask.Build(entries, seed: 1234);
+
+        Assert.Equal(7517, entries.Count);
+        // The file's own slips: lmfao's mean and std, and repetitive's std printed as 0.06325 for 0.63246.
+        Assert.Equal(["lmfao", "repetitive"], mismatches.Select(m => m.Entry.Token));
+        Assert.Equal([2000, 500, 1000, 1000], TaskSplits.All.Select(s => pairs.Count(p => p.Split == s)));
+        Assert.Equal(pairs.Count, pairs.Select(p => string.CompareOrdinal(p.Chosen, p.Rejected) < 0 ? (p.Chosen, p.Rejected) : (p.Rejected, p.Chosen)).Distinct().Count());
+        Assert.All(pairs, p => Assert.InRange(p.Preference, 0.505, 1.0));
+        // The file's bytes for seed 1234, as first written: a change here changes every reward-model run's data.
+        Assert.Equal("226c1367f8f24de1539b304be4238105ef82f7527a6ed4c64b0100c68bf2d35d",
+            Sha256File.OfBytes(System.Text.Encoding.UTF8.GetBytes(PreferenceWriter.ToJsonl(pairs))));
+
+        foreach (var split in TaskSplits.All)
+        {
+            var values = pairs.Where(p => p.Split == split).Select(p => p.Preference).Order().ToList();
+            double Quantile(double q) => values[(int)Math.Round(q * (values.Count - 1))];
+            output.WriteLine($"{split}: {values.Count} pairs, preference mean {values.Average():0.000}, " +
+                             $"q10 {Quantile(0.1):0.000} q25 {Quantile(0.25):0.000} median {Quantile(0.5):0.000} " +
+                             $"q75 {Quantile(0.75):0.000} q90 {Quantile(0.9):0.000}, share at 1.0 {values.Count(v => v == 1.0) / (double)values.Count:0.000}");
+            foreach (var p in pairs.Where(p => p.Split == split).Take(2))
+                output.WriteLine($"  {PreferenceWriter.ToJsonl([p]).TrimEnd()}");
+        }
+    }
 }

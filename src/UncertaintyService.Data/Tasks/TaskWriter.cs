@@ -49,7 +49,8 @@ public static class TaskWriter
         return text.ToString();
     }
 
-    private static void AppendString(StringBuilder text, string value)
+    // Shared with PreferenceWriter so both files escape identically.
+    internal static void AppendString(StringBuilder text, string value)
     {
         text.Append('"');
         for (var i = 0; i < value.Length; i++)
