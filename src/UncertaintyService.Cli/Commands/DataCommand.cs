@@ -6,8 +6,9 @@ using UncertaintyService.Data;
 namespace UncertaintyService.Cli.Commands;
 
 /// <summary>
-/// <c>data</c>: fetches WordNet 3.0 and the SpamAssassin corpus (pinned, sha256-checked, cached outside
-/// the repository) and writes the wordnet-mcq and spam task folders plus a gloss corpus for pre-training.
+/// <c>data</c>: fetches WordNet 3.0, the SpamAssassin corpus and the VADER lexicon (pinned, sha256-checked,
+/// cached outside the repository) and writes the wordnet-mcq and spam task folders, VADER preference
+/// pairs and a gloss corpus for pre-training.
 /// </summary>
 internal static partial class DataCommand
 {
@@ -18,7 +19,7 @@ internal static partial class DataCommand
         var output = new Option<DirectoryInfo>("--out") { Description = "Folder for the task folders and the corpus.", Required = true };
         var cache = new Option<DirectoryInfo?>("--cache") { Description = $"Download cache (default ${DataCache.RootVariable} or ~/.cache/uncertainty-service/data)." };
         var seed = new Option<int>("--seed") { Description = "Seed of the deterministic splits.", DefaultValueFactory = _ => 1234 };
-        var command = new Command("data", "Fetch the real data sets and write the task files (wordnet-mcq, spam) and the gloss corpus.")
+        var command = new Command("data", "Fetch the real data sets and write the task files (wordnet-mcq, spam), VADER preference pairs and the gloss corpus.")
         {
             output, cache, seed,
         };
@@ -38,6 +39,11 @@ internal static partial class DataCommand
                 foreach (var (split, label, n) in task.Counts()) table.AddRow(task.Name, split, label, n.ToString());
             }
             AnsiConsole.Write(table);
+
+            // Preference pairs with human vote fractions, for reward models.
+            var preferences = PreferenceWriter.Write(Path.Combine(folder, VaderPreferenceTask.Name),
+                VaderPreferenceTask.Build(VaderLexicon.Read(VaderSource.Fetch(dataCache, m => AnsiConsole.WriteLine(m))), parse.GetValue(seed)));
+            AnsiConsole.MarkupLine($"[bold]{VaderPreferenceTask.Name}[/]: {preferences.Path} sha256 {preferences.Sha256}");
 
             int lines = WriteCorpus(Path.Combine(folder, CorpusFile), wordnetFiles, wordnet);
             AnsiConsole.MarkupLine($"[bold]corpus[/]: {lines} glosses in {Path.Combine(folder, CorpusFile)}");
