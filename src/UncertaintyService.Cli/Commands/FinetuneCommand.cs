@@ -22,7 +22,7 @@ internal static class FinetuneCommand
         var output = new Option<DirectoryInfo>("--out") { Description = "Adapter folder to write.", Required = true };
         var rank = new Option<int>("--rank") { Description = "LoRA rank r.", DefaultValueFactory = _ => 8 };
         var alpha = new Option<double>("--alpha") { Description = "LoRA alpha (scale alpha / r).", DefaultValueFactory = _ => 16 };
-        var targets = new Option<string[]>("--targets") { Description = "Modules to adapt.", DefaultValueFactory = _ => ["q_proj", "v_proj", "lm_head"], AllowMultipleArgumentsPerToken = true };
+        var targets = new Option<string[]>("--targets") { Description = "Modules to adapt.", DefaultValueFactory = _ => ["q_proj", "v_proj"], AllowMultipleArgumentsPerToken = true };
         var steps = new Option<int>("--steps") { Description = "Optimiser steps.", DefaultValueFactory = _ => 300 };
         var learningRate = new Option<double>("--lr") { Description = "AdamW learning rate.", DefaultValueFactory = _ => 1e-3 };
         var prior = new Option<double>("--prior-precision") { Description = "lambda of the Gaussian prior, as lambda/(2N) ||theta||^2 in the objective.", DefaultValueFactory = _ => 1.0 };
