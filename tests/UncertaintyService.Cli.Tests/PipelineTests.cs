@@ -21,11 +21,7 @@ public class PipelineTests : IDisposable
     [Fact]
     public void FinetuneFitTuneAndEvaluateProduceAServableAdapter()
     {
-        var bundle = folder.Folder("bundle");
-        DemoBundle.Write(bundle, RepositoryFiles.Llama2Tokenizer, new DemoBundle.Options { HiddenSize = 16, Heads = 2, KeyValueHeads = 1, IntermediateSize = 32, Rank = 2 });
-        var baseFolder = Path.Combine(bundle, "base");
-        var data = WriteTask();
-        var adapter = Path.Combine(bundle, "adapters", "parity");
+        var (bundle, baseFolder, data, adapter) = Setup();
 
         Assert.Equal(0, Run("finetune", "--base", baseFolder, "--data", data, "--out", adapter, "--train-size", "24",
             "--rank", "2", "--targets", "q_proj", "v_proj", "--steps", "30", "--lr", "5e-3", "--batch-size", "8"));
@@ -50,14 +46,18 @@ public class PipelineTests : IDisposable
     [Fact]
     public void TunePriorRefusesFactorsFromAnotherSubset()
     {
-        var bundle = folder.Folder("bundle");
-        DemoBundle.Write(bundle, RepositoryFiles.Llama2Tokenizer, new DemoBundle.Options { HiddenSize = 16, Heads = 2, KeyValueHeads = 1, IntermediateSize = 32, Rank = 2 });
-        var baseFolder = Path.Combine(bundle, "base");
-        var data = WriteTask();
-        var adapter = Path.Combine(bundle, "adapters", "parity");
+        var (_, baseFolder, data, adapter) = Setup();
         Run("finetune", "--base", baseFolder, "--data", data, "--out", adapter, "--train-size", "24", "--steps", "2", "--targets", "q_proj");
         Run("fit-kfac", "--base", baseFolder, "--adapter", adapter, "--data", data, "--train-size", "24");
         Assert.Equal(2, Run("tune-prior", "--base", baseFolder, "--adapter", adapter, "--data", data, "--train-size", "16"));
+    }
+
+    // A small generated bundle, a task, and where the adapter goes.
+    private (string Bundle, string Base, string Data, string Adapter) Setup()
+    {
+        var bundle = folder.Folder("bundle");
+        DemoBundle.Write(bundle, RepositoryFiles.Llama2Tokenizer, new DemoBundle.Options { HiddenSize = 16, Heads = 2, KeyValueHeads = 1, IntermediateSize = 32, Rank = 2 });
+        return (bundle, Path.Combine(bundle, "base"), WriteTask(), Path.Combine(bundle, "adapters", "parity"));
     }
 
     // A yes/no task whose answer is in the text, written by the Data library's writer.
