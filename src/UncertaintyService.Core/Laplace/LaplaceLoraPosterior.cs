@@ -79,23 +79,36 @@ public sealed class LaplaceLoraPosterior
     public Tensor Variance(LoraJacobian jacobian)
     {
         using var scope = NewDisposeScope();
-        Tensor? total = null;
+        var total = Covariance(jacobian, jacobian);
+        // Exactly symmetric: the two products agree only up to rounding.
+        return (0.5 * (total + total.transpose(1, 2))).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The posterior covariance between the class logits of two batches of the same size, prompt by
+    /// prompt: (B, C1, C2), entry [b, c, c'] = J1[b, c] Sigma J2[b, c']^T. Pairs of responses (a reward
+    /// model's chosen and rejected) need it for the joint Gaussian of their rewards; with the same
+    /// Jacobian twice it is <see cref="Variance"/>.
+    /// </summary>
+    public Tensor Covariance(LoraJacobian first, LoraJacobian second)
+    {
+        if (first.Logits.shape[0] != second.Logits.shape[0])
+            throw new ArgumentException($"Batches of {first.Logits.shape[0]} and {second.Logits.shape[0]} prompts cannot be paired.");
+        using var scope = NewDisposeScope();
+        var total = zeros(first.Logits.shape[0], first.Logits.shape[1], second.Logits.shape[1], ScalarType.Float64, Model.Device);
         foreach (var block in blocks)
         {
             // A LoRA matrix the forward never reached (say, on the head this adapter does not read) has a zero gradient.
-            if (!jacobian.Gradients.TryGetValue((block.Module.ModulePath, block.Side), out var g))
+            var key = (block.Module.ModulePath, block.Side);
+            if (!first.Gradients.TryGetValue(key, out var g1) || !second.Gradients.TryGetValue(key, out var g2))
                 continue;
-            var flat = g.flatten(2);
-            var contribution = flat.matmul(flat.transpose(1, 2)) / PriorPrecision;
-            var projected = block.Rows.Vectors.T.matmul(g).matmul(block.Columns.Vectors).flatten(2); // (B, C, kL * kS)
+            total += g1.flatten(2).matmul(g2.flatten(2).transpose(1, 2)) / PriorPrecision;
+            var p1 = block.Rows.Vectors.T.matmul(g1).matmul(block.Columns.Vectors).flatten(2); // (B, C1, kL * kS)
+            var p2 = block.Rows.Vectors.T.matmul(g2).matmul(block.Columns.Vectors).flatten(2);
             var weights = (1.0 / (NExamples * block.EigenvalueProducts + PriorPrecision) - 1.0 / PriorPrecision).flatten();
-            contribution += (projected * weights).matmul(projected.transpose(1, 2));
-            total = total is null ? contribution : total + contribution;
+            total += (p1 * weights).matmul(p2.transpose(1, 2));
         }
-        total ??= zeros(jacobian.Logits.shape[0], jacobian.Logits.shape[1], jacobian.Logits.shape[1], ScalarType.Float64, Model.Device);
-        // Exactly symmetric: the two products above agree only up to rounding.
-        var symmetric = 0.5 * (total + total.transpose(1, 2));
-        return symmetric.MoveToOuterDisposeScope();
+        return total.MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -97,3 +97,45 @@ public class LaplaceFloat32Tests
         Numeric.Close(posterior32.Variance(jacobian32), posterior64.Variance(jacobian64), 1e-4, "float32 f_var");
     }
 }
+
+public class LaplaceCrossCovarianceTests
+{
+    [Theory]
+    [InlineData(null)]
+    [InlineData(3)]
+    public void CovarianceBetweenTwoPromptsMatchesTheDensePosterior(int? lowRank)
+    {
+        // A reward model's chosen and rejected responses: one score each, and the covariance between them.
+        var model = Tiny.Model(Tiny.Config(numLabels: 1), seed: 131, withScoreHead: true);
+        var adapter = Tiny.Adapter(model, Tiny.LoraConfig(targets: [.. Tiny.AllProjections, "score"], task: "SEQ_CLS"), seed: 132);
+        var factors = Tiny.Factors(adapter, n: 30, lowRank: lowRank, seed: 133);
+        var posterior = LaplaceLoraPosterior.Create(model, adapter, factors, 0.7);
+        var chosen = Tiny.Prompts(40, 5, 3);
+        var rejected = Tiny.Prompts(40, 2, 7);
+        long[] score = [0];
+
+        var covariance = posterior.Covariance(
+            posterior.JacobianMean(TokenBatch.Create(chosen, CPU), tensor(score)),
+            posterior.JacobianMean(TokenBatch.Create(rejected, CPU, PaddingSide.Left), tensor(score)));
+
+        for (int b = 0; b < chosen.Length; b++)
+        {
+            var j1 = DenseReference.AutogradJacobian(model, adapter, chosen[b], score);
+            var j2 = DenseReference.AutogradJacobian(model, adapter, rejected[b], score);
+            // Stack both prompts as two "classes" of one Jacobian: the dense off-diagonal is the cross-covariance.
+            var joint = j1.ToDictionary(p => p.Key, p => cat([p.Value, j2[p.Key]], 0));
+            var dense = DenseReference.Variance(adapter, factors, joint, 0.7);
+            Numeric.Close(covariance[b], dense[0, 1].reshape(1, 1), 1e-8, $"pair {b}");
+        }
+    }
+
+    [Fact]
+    public void VarianceIsTheCovarianceOfABatchWithItself()
+    {
+        var model = Tiny.Model(Tiny.Config(), seed: 134);
+        var adapter = Tiny.Adapter(model, Tiny.LoraConfig(), seed: 135);
+        var posterior = LaplaceLoraPosterior.Create(model, adapter, Tiny.Factors(adapter, lowRank: 2), 1.5);
+        var jacobian = posterior.JacobianMean(TokenBatch.Create(Tiny.Prompts(40, 4, 6), CPU), tensor(new long[] { 1, 2, 3 }));
+        Numeric.Close(posterior.Variance(jacobian), posterior.Covariance(jacobian, jacobian), 1e-14, "variance vs covariance");
+    }
+}
