@@ -54,25 +54,6 @@ internal static class PredictiveBenchmark
             TargetModules = System.Text.Json.JsonSerializer.SerializeToElement(new[] { "q_proj", "v_proj" }),
         };
         var adapter = LoraAdapterBuilder.Build("slice", lora, new InMemoryTensorSource(RandomWeights.Lora(lora, model, 2, scale: 0.05)), model);
-        return (model, adapter, LowRankFactors(adapter, rank: 16));
-    }
-
-    /// <summary>Random factors with tall rank-k roots on the large sides, as fit-kfac --rank-k stores them.</summary>
-    public static KfacFactorFile LowRankFactors(LoraAdapter adapter, int rank)
-    {
-        var generator = new Generator(3, CPU);
-        Tensor Square(long n)
-        {
-            var m = randn(new[] { n, n + 2 }, ScalarType.Float64, CPU, generator: generator);
-            return m.matmul(m.T) / (n + 2);
-        }
-        Tensor Tall(long n) => n <= rank ? Square(n) : randn(new[] { n, (long)rank }, ScalarType.Float64, CPU, generator: generator);
-        var modules = new Dictionary<string, KfacModuleFactors>();
-        foreach (var m in adapter.Modules)
-        {
-            modules[m.NameA] = new KfacModuleFactors(Tall(m.A.shape[1]), Square(m.Rank));
-            modules[m.NameB] = new KfacModuleFactors(Square(m.Rank), Tall(m.B.shape[0]));
-        }
-        return new KfacFactorFile("(benchmark)", new KfacMetadata(1000, FisherKind.Exact, PositionHandling.Expand), modules);
+        return (model, adapter, RandomWeights.KfacFactors(adapter, "(benchmark)", examples: 1000, rank: 16, seed: 3));
     }
 }

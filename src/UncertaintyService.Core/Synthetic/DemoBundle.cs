@@ -76,33 +76,10 @@ public static class DemoBundle
                 Description = "Generated demo adapter: random weights, no trained meaning." }.Save(Path.Combine(folder, TaskDefinition.FileName));
 
             var adapter = LoraAdapterBuilder.Build(id, loraConfig, new InMemoryTensorSource(lora), model);
-            var factors = RandomFactors(adapter, Path.Combine(folder, KfacFactorFile.FileName), options.FactorExamples, ++seed);
+            var factors = RandomWeights.KfacFactors(adapter, Path.Combine(folder, KfacFactorFile.FileName), options.FactorExamples, rank: 8, ++seed);
             factors.Save();
             new PosteriorConfig { Method = "laplace", PriorPrecision = options.PriorPrecision, PriorTuning = "manual", Samples = 1000,
                 NExamples = options.FactorExamples }.Save(Path.Combine(folder, PosteriorConfig.FileName));
         }
-    }
-
-    // Square factors M M^T / n on the rank side; tall square roots (rank 8) on the large side, as a
-    // low-rank fit of a real model would store them.
-    private static KfacFactorFile RandomFactors(LoraAdapter adapter, string path, long examples, ulong seed)
-    {
-        var generator = new Generator(seed, CPU);
-        Tensor Square(long n)
-        {
-            var m = randn(new[] { n, n + 4 }, ScalarType.Float64, CPU, generator: generator);
-            return (m.matmul(m.T) / (n + 4)).to(ScalarType.Float32);
-        }
-        // A square root must be tall (k < n); small sides keep a square factor.
-        Tensor Tall(long n) => n <= 8 ? Square(n)
-            : (randn(new[] { n, 8L }, ScalarType.Float64, CPU, generator: generator) / Math.Sqrt(8)).to(ScalarType.Float32);
-
-        var modules = new Dictionary<string, KfacModuleFactors>();
-        foreach (var m in adapter.Modules)
-        {
-            modules[m.NameA] = new KfacModuleFactors(Tall(m.A.shape[1]), Square(m.Rank));
-            modules[m.NameB] = new KfacModuleFactors(Square(m.Rank), Tall(m.B.shape[0]));
-        }
-        return new KfacFactorFile(path, new KfacMetadata(examples, FisherKind.Exact, PositionHandling.Expand), modules);
     }
 }

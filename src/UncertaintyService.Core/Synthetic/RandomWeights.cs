@@ -1,3 +1,4 @@
+using UncertaintyService.Core.Laplace;
 using UncertaintyService.Core.Lora;
 using UncertaintyService.Core.Model;
 using static TorchSharp.torch;
@@ -68,5 +69,31 @@ public static class RandomWeights
                 * scale).to(model.DType);
         }
         return tensors;
+    }
+
+    /// <summary>
+    /// Random positive semi-definite K-FAC factors for every LoRA matrix of <paramref name="adapter"/>:
+    /// square M M^T / n on the rank side, tall rank-<paramref name="rank"/> square roots on the large
+    /// sides (as fit-kfac --rank-k stores them; sides no larger than the rank stay square, since a root
+    /// must be tall). Float32, as a fitted file would be stored.
+    /// </summary>
+    public static KfacFactorFile KfacFactors(LoraAdapter adapter, string path, long examples, int rank, ulong seed)
+    {
+        var generator = new Generator(seed, CPU);
+        Tensor Square(long n)
+        {
+            var m = randn(new[] { n, n + 4 }, ScalarType.Float64, CPU, generator: generator);
+            return (m.matmul(m.T) / (n + 4)).to(ScalarType.Float32);
+        }
+        Tensor Tall(long n) => n <= rank ? Square(n)
+            : (randn(new[] { n, (long)rank }, ScalarType.Float64, CPU, generator: generator) / Math.Sqrt(rank)).to(ScalarType.Float32);
+
+        var modules = new Dictionary<string, KfacModuleFactors>();
+        foreach (var m in adapter.Modules)
+        {
+            modules[m.NameA] = new KfacModuleFactors(Tall(m.A.shape[1]), Square(m.Rank));
+            modules[m.NameB] = new KfacModuleFactors(Square(m.Rank), Tall(m.B.shape[0]));
+        }
+        return new KfacFactorFile(path, new KfacMetadata(examples, FisherKind.Exact, PositionHandling.Expand), modules);
     }
 }
