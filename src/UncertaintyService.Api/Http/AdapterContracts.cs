@@ -24,6 +24,7 @@ public sealed record AdapterDetails(
     string DefaultMethod,
     LoraInfo Lora,
     PosteriorInfo? Posterior,
+    IReadOnlyList<SampledPosteriorInfo> SampledPosteriors,
     CalibrationReport? Calibration,
     string Sha256,
     DateTimeOffset LoadedAt);
@@ -37,6 +38,14 @@ public sealed record LoraInfo(int Rank, double Alpha, IReadOnlyList<string> Modu
 /// <param name="Positions">expand, reduce or last.</param>
 public sealed record PosteriorInfo(string Method, double PriorPrecision, string PriorTuning, double? LogEvidence, int Samples,
     long NExamples, string Fisher, string Positions);
+
+/// <summary>A sampled posterior of the adapter (BLoB, SWAG, ensemble, SVGD, MC dropout).</summary>
+/// <param name="Method">The name a request's method gives.</param>
+/// <param name="File">Its file in the adapter folder.</param>
+/// <param name="DefaultSamples">Weight samples (forward passes) per prompt when a request names none.</param>
+/// <param name="MaxSamples">Ensembles: K, the members; null when any number can be drawn.</param>
+/// <param name="Details">What defines the distribution (sigma mapping and prior, SWAG rank and scale, dropout p, member count).</param>
+public sealed record SampledPosteriorInfo(string Method, string File, int DefaultSamples, int? MaxSamples, IReadOnlyDictionary<string, string> Details);
 
 /// <summary>Load or reload an adapter from a folder under the configured model root.</summary>
 public sealed record LoadAdapterRequest

@@ -1,5 +1,6 @@
 using UncertaintyService.Api.Serving;
 using UncertaintyService.Core.Bundles;
+using UncertaintyService.Core.Sampling;
 
 namespace UncertaintyService.Api.Http;
 
@@ -43,10 +44,13 @@ public static class AdapterEndpoints
         var config = a.Adapter.Config;
         var lora = new LoraInfo(config.R, config.LoraAlpha, a.Adapter.Modules.Select(m => m.ModulePath).ToList(),
             a.Adapter.ParameterCount, config.TaskType ?? "CAUSAL_LM");
-        var posterior = a.Laplace is null ? null : new PosteriorInfo(a.Posterior.Method, a.Laplace.PriorPrecision, a.Posterior.PriorTuning,
+        var posterior = a.Laplace is null ? null : new PosteriorInfo("laplace", a.Laplace.PriorPrecision, a.Posterior.PriorTuning,
             a.Posterior.LogEvidence, a.Posterior.Samples, a.Laplace.NExamples, a.Laplace.Metadata.Fisher.ToString().ToLowerInvariant(),
             a.Laplace.Metadata.Positions.ToString().ToLowerInvariant());
         return new AdapterDetails(a.Id, a.Base.Bundle, a.Task.Kind, a.Task.Description, a.Task.Labels, a.Task.TokenTexts,
-            a.Task.PromptTemplate, a.Task.TemplateFields, a.Methods, a.Posterior.Method, lora, posterior, a.Calibration, a.Sha256, a.LoadedAt);
+            a.Task.PromptTemplate, a.Task.TemplateFields, a.Methods, a.Posterior.Method, lora, posterior,
+            a.Sampled.Values.Select(s => new SampledPosteriorInfo(s.Method, Path.GetFileName(s.FilePath), a.DefaultSamples(s.Method), s.MaxSamples,
+                SampledPosteriorDescription.Of(s))).ToList(),
+            a.Calibration, a.Sha256, a.LoadedAt);
     }
 }

@@ -19,11 +19,15 @@ public sealed record ClassifyRequest
     /// <summary>Label token texts to score instead of the adapter's labels; each must be one token.</summary>
     public IReadOnlyList<string>? Labels { get; init; }
 
-    /// <summary>Posterior method: map or laplace. Default: the adapter's posterior.json.</summary>
+    /// <summary>Posterior method: map, laplace, blob, swag, ensemble, svgd or mc_dropout, as the adapter lists them. Default: the adapter's posterior.json.</summary>
     /// <example>laplace</example>
     public string? Method { get; init; }
 
-    /// <summary>Monte Carlo samples of the logit Gaussian (capped by the server). Default: posterior.json.</summary>
+    /// <summary>
+    /// Samples per prompt. Laplace: Monte Carlo draws of the logit Gaussian (1..Limits.MaxSamples). Sampled methods:
+    /// weight samples, each a forward pass (0..Limits.MaxWeightSamples; 0 = the mean weights alone; an ensemble gives at most its K members).
+    /// Default: posterior.json.
+    /// </summary>
     /// <example>1000</example>
     public int? Samples { get; init; }
 
@@ -77,7 +81,7 @@ public sealed record UncertaintySplit(double TotalEntropy, double Aleatoric, dou
 /// <param name="Bundle">Bundle whose base model was used.</param>
 /// <param name="Method">Posterior method used.</param>
 /// <param name="PriorPrecision">lambda of the Laplace posterior (null for map).</param>
-/// <param name="Samples">Monte Carlo samples per prompt.</param>
+/// <param name="Samples">Samples per prompt: logit draws (laplace) or weight samples, each a forward pass (sampled methods); 0 for map.</param>
 /// <param name="Seed">Seed of prompt 0; prompt i used seed + i.</param>
 /// <param name="BatchPrompts">Prompts in the forward pass this request shared.</param>
 /// <param name="TimingsMs">Milliseconds: queue, forward, gradients, covariance, sampling, total.</param>

@@ -36,8 +36,16 @@ public sealed class ClassifyValidator(AdapterRegistry registry, LimitOptions lim
         string method = request.Method ?? adapter.Posterior.Method;
         if (!adapter.Methods.Contains(method))
             Fail("method", $"'{method}' is not available for '{adapter.Id}'; available: {string.Join(", ", adapter.Methods)}");
-        int samples = request.Samples ?? adapter.Posterior.Samples;
-        if (samples < 1 || samples > limits.MaxSamples)
+        int samples = request.Samples ?? adapter.DefaultSamples(method);
+        if (adapter.Sampled.TryGetValue(method, out var sampled))
+        {
+            int least = sampled.HasMeanWeights ? 0 : 1;
+            int most = Math.Min(limits.MaxWeightSamples, sampled.MaxSamples ?? int.MaxValue);
+            if (samples < least || samples > most)
+                Fail("samples", $"{samples} is outside {least}..{most} for {method} (each sample is a forward pass"
+                    + (sampled.MaxSamples is { } k ? $"; the ensemble has {k} members)" : sampled.HasMeanWeights ? "; 0 means the mean weights alone)" : ")"));
+        }
+        else if (samples < 1 || samples > limits.MaxSamples)
             Fail("samples", $"{samples} is outside 1..{limits.MaxSamples}");
         string covariance = request.Covariance ?? "full";
         if (!CovarianceModes.Contains(covariance))

@@ -55,7 +55,11 @@ public sealed class LimitOptions
     [Range(1, 1_000_000)] public int MaxPromptTokens { get; set; } = 1024;
     [Range(1_000, 100_000_000)] public int MaxPromptCharacters { get; set; } = 32_000;
     [Range(2, 4096)] public int MaxLabels { get; set; } = 64;
+    /// <summary>Most Monte Carlo draws of Laplace's logit Gaussian per prompt (cheap: no forward pass each).</summary>
     [Range(1, 1_000_000)] public int MaxSamples { get; set; } = 10_000;
+
+    /// <summary>Most weight samples per prompt for BLoB, SWAG, ensembles and MC dropout: each is a forward pass.</summary>
+    [Range(1, 4096)] public int MaxWeightSamples { get; set; } = 64;
 }
 
 public sealed class BatchingOptions

@@ -35,9 +35,13 @@ public sealed class ClassificationJob(
     public Stopwatch SinceEnqueue { get; } = Stopwatch.StartNew();
     public TaskCompletionSource<ClassificationOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Jobs share a forward pass when they read the same adapter version, method and classes.</summary>
+    /// <summary>
+    /// Jobs share a forward pass when they read the same adapter version, method and classes (and, for
+    /// sampled methods, the same number of samples, which sets the rows per prompt).
+    /// </summary>
     public bool CanShareBatchWith(ClassificationJob other) =>
-        ReferenceEquals(Adapter, other.Adapter) && Method == other.Method && ClassIndices.AsSpan().SequenceEqual(other.ClassIndices);
+        ReferenceEquals(Adapter, other.Adapter) && Method == other.Method && ClassIndices.AsSpan().SequenceEqual(other.ClassIndices)
+        && (!Adapter.Sampled.ContainsKey(Method) || Samples == other.Samples);
 }
 
 /// <summary>The worker's answer: one prediction per prompt and where the time went.</summary>

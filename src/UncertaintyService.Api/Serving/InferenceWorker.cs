@@ -172,6 +172,11 @@ public sealed class InferenceWorker : IHostedService, IDisposable
         foreach (var job in live)
             ServiceTelemetry.RecordPhase("uncertainty.queue", job.Trace, started - job.SinceEnqueue.Elapsed, job.SinceEnqueue.Elapsed, job.Prompts.Count);
 
+        if (first.Adapter.Sampled.TryGetValue(first.Method, out var sampled))
+        {
+            RunSampled(live, sampled, prompts, started);
+            return;
+        }
         var moments = ComputeMoments(first, prompts);
         ServiceTelemetry.RecordPhase("uncertainty.forward", first.Trace, started, moments.Forward, prompts.Count);
         ServiceTelemetry.RecordPhase("uncertainty.gradients", first.Trace, started + moments.Forward, moments.Gradients + moments.Covariance, prompts.Count);
@@ -202,6 +207,32 @@ public sealed class InferenceWorker : IHostedService, IDisposable
             ServiceTelemetry.RecordPhase("uncertainty.sampling", job.Trace, DateTime.UtcNow - clock.Elapsed, clock.Elapsed, job.Prompts.Count);
             var timings = new PhaseTimings(queue.TotalMilliseconds, moments.Forward.TotalMilliseconds, moments.Gradients.TotalMilliseconds,
                 moments.Covariance.TotalMilliseconds, clock.Elapsed.TotalMilliseconds, job.SinceEnqueue.Elapsed.TotalMilliseconds);
+            job.Completion.TrySetResult(new ClassificationOutcome(predictions, timings, prompts.Count));
+        }
+    }
+
+    // Sampled posteriors: the forward passes give the predictions themselves (sample moments, averaged softmax).
+    private static void RunSampled(List<ClassificationJob> live, Core.Sampling.SampledPosterior posterior, List<IReadOnlyList<int>> prompts, DateTime started)
+    {
+        var first = live[0];
+        var seeds = live.SelectMany(j => j.Prompts.Select((_, i) => unchecked(j.Seed + (ulong)i))).ToList();
+        var result = Core.Sampling.SampledPredictor.Predict(posterior, first.Adapter.Base.Model, prompts, first.ClassIndices, first.Samples, seeds);
+        ServiceTelemetry.RecordPhase("uncertainty.forward", first.Trace, started, result.Forward, prompts.Count);
+        ServiceTelemetry.RecordPhase("uncertainty.sampling", first.Trace, started + result.Forward, result.Summaries, prompts.Count);
+        int offset = 0;
+        foreach (var job in live)
+        {
+            var predictions = result.Predictions.Skip(offset).Take(job.Prompts.Count).ToList();
+            offset += job.Prompts.Count;
+            int bad = predictions.FindIndex(p => p.LogitMean.Any(v => !double.IsFinite(v)));
+            if (bad >= 0)
+            {
+                job.Completion.TrySetException(new ServiceException(ErrorKind.Backend, "Model failure", $"prompts[{bad}]: the model produced non-finite logits"));
+                continue;
+            }
+            var total = job.SinceEnqueue.Elapsed;
+            var timings = new PhaseTimings((total - (DateTime.UtcNow - started)).TotalMilliseconds, result.Forward.TotalMilliseconds, 0, 0,
+                result.Summaries.TotalMilliseconds, total.TotalMilliseconds);
             job.Completion.TrySetResult(new ClassificationOutcome(predictions, timings, prompts.Count));
         }
     }

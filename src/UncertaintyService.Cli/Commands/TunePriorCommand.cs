@@ -51,7 +51,8 @@ internal static class TunePriorCommand
             }
 
             bool useValidation = parse.GetValue(objective) == "validation_nll" && byValidation is not null;
-            var config = new PosteriorConfig
+            // Keep what else posterior.json lists (sampled posteriors); Laplace becomes the default.
+            var config = PosteriorConfig.LoadOrDefault(pipeline.AdapterFolder) with
             {
                 Method = "laplace",
                 PriorPrecision = useValidation ? byValidation!.Value.Lambda : evidenceLambda,

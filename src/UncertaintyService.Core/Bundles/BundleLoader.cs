@@ -3,6 +3,7 @@ using UncertaintyService.Core.Formats;
 using UncertaintyService.Core.Laplace;
 using UncertaintyService.Core.Lora;
 using UncertaintyService.Core.Model;
+using UncertaintyService.Core.Sampling;
 using UncertaintyService.Core.Tokenization;
 using static TorchSharp.torch;
 
@@ -44,19 +45,16 @@ public static class BundleLoader
         var task = TaskDefinition.Load(taskPath);
         int[] classIndices = ClassIndices(task, adapter, loadedBase, taskPath);
 
-        var posteriorPath = Path.Combine(folder, PosteriorConfig.FileName);
-        PosteriorConfig posterior;
-        LaplaceLoraPosterior? laplace = null;
-        if (File.Exists(posteriorPath))
-            (posterior, laplace) = PosteriorConfig.LoadPosterior(folder, model, adapter);
-        else
-            posterior = new PosteriorConfig { Method = "map", PriorPrecision = 1 };
+        var posterior = PosteriorConfig.LoadOrDefault(folder);
+        var laplace = posterior.LoadLaplace(folder, model, adapter);
+        var sampled = SampledPosteriorLoader.LoadAll(folder, posterior, adapter);
 
         var calibrationPath = Path.Combine(folder, CalibrationReport.FileName);
         var calibration = File.Exists(calibrationPath) ? CalibrationReport.Load(calibrationPath) : null;
         return new LoadedAdapter(id, folder, loadedBase, adapter, task, posterior, laplace, calibration, ContentHash(folder), DateTimeOffset.UtcNow)
         {
             LabelTokenIds = classIndices,
+            Sampled = sampled,
         };
     }
 

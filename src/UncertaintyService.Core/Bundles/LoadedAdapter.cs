@@ -1,6 +1,7 @@
 using UncertaintyService.Core.Laplace;
 using UncertaintyService.Core.Lora;
 using UncertaintyService.Core.Model;
+using UncertaintyService.Core.Sampling;
 using UncertaintyService.Core.Tokenization;
 
 namespace UncertaintyService.Core.Bundles;
@@ -30,6 +31,13 @@ public sealed record LoadedAdapter(
     /// <summary>The calibration report without reliability bins, built once: every classify response carries it.</summary>
     public CalibrationReport? CalibrationSummary { get; } = Calibration?.Summary();
 
+    /// <summary>The sampled posteriors (BLoB, SWAG, ensembles, SVGD, MC dropout) posterior.json lists, by method.</summary>
+    public IReadOnlyDictionary<string, SampledPosterior> Sampled { get; init; } = new Dictionary<string, SampledPosterior>();
+
     /// <summary>Posterior methods this adapter can serve.</summary>
-    public IReadOnlyList<string> Methods => Laplace is null ? ["map"] : ["map", "laplace"];
+    public IReadOnlyList<string> Methods => Posterior.Methods;
+
+    /// <summary>Samples per prompt when a request names none: Laplace's logit draws, or a sampled method's forward passes.</summary>
+    public int DefaultSamples(string method) =>
+        Posterior.SampledMethods.TryGetValue(method, out var entry) ? entry.Samples : Posterior.Samples;
 }

@@ -1,22 +1,35 @@
 using UncertaintyService.Core.Formats;
+using UncertaintyService.Core.Sampling;
 
 namespace UncertaintyService.Core.Laplace;
 
+/// <summary>A sampled posterior listed in posterior.json: its file beside it and the default number of samples.</summary>
+public sealed record SampledMethodEntry
+{
+    public required string File { get; init; }
+
+    /// <summary>Weight samples (forward passes) per prompt when a request names none.</summary>
+    public int Samples { get; init; } = 10;
+}
+
 /// <summary>
-/// An adapter's <c>posterior.json</c>: which posterior it serves by default and its hyperparameters.
+/// An adapter's <c>posterior.json</c>: which posterior it serves by default, the Laplace
+/// hyperparameters (when <see cref="PriorPrecision"/> is given) and the sampled posteriors it has.
 /// </summary>
 public sealed record PosteriorConfig
 {
     public const string FileName = "posterior.json";
 
-    public static readonly IReadOnlySet<string> SupportedMethods = new HashSet<string> { "map", "laplace" };
+    /// <summary>Every method a posterior.json can name, in the order they are listed.</summary>
+    public static readonly IReadOnlyList<string> SupportedMethods =
+        ["map", "laplace", BlobPosterior.MethodName, SwagPosterior.MethodName, ParticlePosterior.EnsembleMethod, ParticlePosterior.SvgdMethod, McDropoutPosterior.MethodName];
     public static readonly IReadOnlySet<string> SupportedPriorTunings = new HashSet<string> { "evidence", "validation_nll", "manual" };
 
     /// <summary>The method served when a request names none.</summary>
     public string Method { get; init; } = "laplace";
 
-    /// <summary>lambda: the precision of the isotropic Gaussian prior on the LoRA weights.</summary>
-    public double PriorPrecision { get; init; }
+    /// <summary>lambda: the precision of the isotropic Gaussian prior on the LoRA weights; absent when the adapter has no Laplace posterior.</summary>
+    public double? PriorPrecision { get; init; }
 
     /// <summary>How <see cref="PriorPrecision"/> was chosen.</summary>
     public string PriorTuning { get; init; } = "manual";
@@ -24,7 +37,7 @@ public sealed record PosteriorConfig
     /// <summary>The log evidence at <see cref="PriorPrecision"/>, when tuned by evidence.</summary>
     public double? LogEvidence { get; init; }
 
-    /// <summary>Monte Carlo samples when a request names none.</summary>
+    /// <summary>Laplace's Monte Carlo samples of the logit Gaussian when a request names none.</summary>
     public int Samples { get; init; } = 1000;
 
     /// <summary>The K-FAC factor file, beside posterior.json.</summary>
@@ -32,6 +45,46 @@ public sealed record PosteriorConfig
 
     /// <summary>Optional copy of the factor file's n_examples; when given the two must agree.</summary>
     public long? NExamples { get; init; }
+
+    public SampledMethodEntry? Blob { get; init; }
+
+    public SampledMethodEntry? Swag { get; init; }
+
+    public SampledMethodEntry? Ensemble { get; init; }
+
+    public SampledMethodEntry? Svgd { get; init; }
+
+    public SampledMethodEntry? McDropout { get; init; }
+
+    /// <summary>The sampled posteriors listed, by method name.</summary>
+    public IReadOnlyDictionary<string, SampledMethodEntry> SampledMethods =>
+        new (string Method, SampledMethodEntry? Entry)[]
+        {
+            (BlobPosterior.MethodName, Blob), (SwagPosterior.MethodName, Swag), (ParticlePosterior.EnsembleMethod, Ensemble),
+            (ParticlePosterior.SvgdMethod, Svgd), (McDropoutPosterior.MethodName, McDropout),
+        }.Where(p => p.Entry is not null).ToDictionary(p => p.Method, p => p.Entry!);
+
+    /// <summary>The methods this file makes available: map always, laplace with a prior precision, then each sampled one.</summary>
+    public IReadOnlyList<string> Methods =>
+        SupportedMethods.Where(m => m == "map" || (m == "laplace" ? PriorPrecision is not null : SampledMethods.ContainsKey(m))).ToList();
+
+    /// <summary>This config with <paramref name="method"/>'s entry set (or replaced).</summary>
+    public PosteriorConfig WithSampled(string method, SampledMethodEntry entry) => method switch
+    {
+        BlobPosterior.MethodName => this with { Blob = entry },
+        SwagPosterior.MethodName => this with { Swag = entry },
+        ParticlePosterior.EnsembleMethod => this with { Ensemble = entry },
+        ParticlePosterior.SvgdMethod => this with { Svgd = entry },
+        McDropoutPosterior.MethodName => this with { McDropout = entry },
+        _ => throw new ArgumentOutOfRangeException(nameof(method), method, "not a sampled method"),
+    };
+
+    /// <summary>The adapter folder's posterior.json, or a MAP-only one when there is none.</summary>
+    public static PosteriorConfig LoadOrDefault(string adapterFolder)
+    {
+        var path = Path.Combine(adapterFolder, FileName);
+        return File.Exists(path) ? Load(path) : new PosteriorConfig { Method = "map" };
+    }
 
     public static PosteriorConfig Load(string path)
     {
@@ -50,13 +103,20 @@ public sealed record PosteriorConfig
         }
 
         Require(SupportedMethods.Contains(Method), "method", $"'{Method}' is not supported; supported: {string.Join(", ", SupportedMethods)}");
-        Require(PriorPrecision > 0 && double.IsFinite(PriorPrecision), "prior_precision", "must be positive and finite");
+        Require(Methods.Contains(Method), "method", $"'{Method}' is the default but this file does not configure it; configured: {string.Join(", ", Methods)}");
+        Require(PriorPrecision is null || (PriorPrecision > 0 && double.IsFinite(PriorPrecision.Value)), "prior_precision", "must be positive and finite");
         Require(SupportedPriorTunings.Contains(PriorTuning), "prior_tuning",
             $"'{PriorTuning}' is not one of {string.Join(", ", SupportedPriorTunings)}");
         Require(Samples >= 1, "samples", "must be at least 1");
         Require(KfacFile.Length > 0 && Path.GetFileName(KfacFile) == KfacFile && KfacFile is not ("." or ".."), "kfac_file",
             "must be a file name beside posterior.json, not a path");
         Require(NExamples is null or > 0, "n_examples", "must be positive when given");
+        foreach (var (method, entry) in SampledMethods)
+        {
+            Require(entry.File.Length > 0 && Path.GetFileName(entry.File) == entry.File && entry.File is not ("." or ".."), $"{method}.file",
+                "must be a file name beside posterior.json, not a path");
+            Require(entry.Samples >= 1, $"{method}.samples", "must be at least 1");
+        }
     }
 
     /// <summary>Reads the factors this file names and builds the posterior for <paramref name="adapter"/>.</summary>
@@ -65,10 +125,20 @@ public sealed record PosteriorConfig
     {
         var path = Path.Combine(adapterFolder, FileName);
         var config = Load(path);
+        return (config, config.LoadLaplace(adapterFolder, model, adapter)
+            ?? throw new BundleFormatException(path, "prior_precision", "missing: this adapter has no Laplace posterior"));
+    }
+
+    /// <summary>The Laplace posterior this config describes, or null when it has no prior precision.</summary>
+    public LaplaceLoraPosterior? LoadLaplace(string adapterFolder, Model.LlamaModel model, Lora.LoraAdapter adapter)
+    {
+        if (PriorPrecision is not { } lambda) return null;
+        var path = Path.Combine(adapterFolder, FileName);
+        var config = this;
         var factors = KfacFactorFile.Load(Path.Combine(adapterFolder, config.KfacFile));
         if (config.NExamples is { } n && n != factors.Metadata.NExamples)
             throw new BundleFormatException(path, "n_examples",
                 $"{n} disagrees with {config.KfacFile}, whose factors were accumulated over {factors.Metadata.NExamples} examples");
-        return (config, LaplaceLoraPosterior.Create(model, adapter, factors, config.PriorPrecision));
+        return LaplaceLoraPosterior.Create(model, adapter, factors, lambda);
     }
 }

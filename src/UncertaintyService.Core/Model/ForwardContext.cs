@@ -1,4 +1,5 @@
 using UncertaintyService.Core.Lora;
+using UncertaintyService.Core.Sampling;
 using static TorchSharp.torch;
 
 namespace UncertaintyService.Core.Model;
@@ -15,6 +16,12 @@ public sealed class ForwardContext
 
     public LoraActivationRecorder? Recorder { get; init; }
 
+    /// <summary>Per-row LoRA weights by module path, replacing the adapter's A and B (weight samples, ensemble members).</summary>
+    public IReadOnlyDictionary<string, RowLoraWeights>? RowWeights { get; init; }
+
+    /// <summary>Dropout on every LoRA module's input (MC dropout); the base path sees the input unchanged.</summary>
+    public LoraInputDropout? Dropout { get; init; }
+
     /// <summary>y = W x + b + (alpha / r) B (A x), with the adapter's replacement weights where it saves modules.</summary>
     public Tensor Linear(Tensor x, LinearWeight linear)
     {
@@ -26,9 +33,16 @@ public sealed class ForwardContext
         if (Adapter.Module(linear.ModulePath) is not { } lora)
             return y;
 
-        var h = nn.functional.linear(x, lora.A);
-        var u = nn.functional.linear(h, lora.B);
-        Recorder?.Record(lora, x, h, u);
+        var input = Dropout?.Apply(x) ?? x;
+        Tensor h, u;
+        if (RowWeights is not null && RowWeights.TryGetValue(lora.ModulePath, out var rows))
+            (h, u) = rows.Apply(input);
+        else
+        {
+            h = nn.functional.linear(input, lora.A);
+            u = nn.functional.linear(h, lora.B);
+        }
+        Recorder?.Record(lora, input, h, u);
         return y.add(u, alpha: lora.Scale);
     }
 }

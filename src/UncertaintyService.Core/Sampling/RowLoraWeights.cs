@@ -1,0 +1,26 @@
+using static TorchSharp.torch;
+
+namespace UncertaintyService.Core.Sampling;
+
+/// <summary>
+/// One LoRA module's weights per batch row: A (R, r, in) and B (R, out, r). Row r of a forward pass
+/// uses A[r] and B[r], so R weight samples (or R ensemble members) run as one batched forward.
+/// </summary>
+public sealed record RowLoraWeights(Tensor A, Tensor B)
+{
+    public long Rows => A.shape[0];
+
+    /// <summary>x (R, T, in) or (R, in) through A then B, row by row: (R, T, out) or (R, out).</summary>
+    public (Tensor LowRank, Tensor UpProjection) Apply(Tensor x)
+    {
+        bool perToken = x.dim() == 3;
+        var rows = perToken ? x : x.unsqueeze(1);
+        var h = rows.bmm(A.transpose(1, 2));
+        var u = h.bmm(B.transpose(1, 2));
+        return perToken ? (h, u) : (h.squeeze(1), u.squeeze(1));
+    }
+
+    /// <summary>Row blocks stacked in order: the weights of several prompts' samples in one batch.</summary>
+    public static RowLoraWeights Concatenate(IReadOnlyList<RowLoraWeights> blocks) =>
+        blocks.Count == 1 ? blocks[0] : new RowLoraWeights(cat(blocks.Select(b => b.A).ToList(), 0), cat(blocks.Select(b => b.B).ToList(), 0));
+}

@@ -1,0 +1,40 @@
+using UncertaintyService.Core.Lora;
+using static TorchSharp.torch;
+
+namespace UncertaintyService.Core.Sampling;
+
+/// <summary>
+/// A posterior served by sampling weights and running the model once per sample (BLoB, SWAG,
+/// ensembles and SVGD particles, MC dropout), as opposed to Laplace's linearised logit Gaussian.
+/// </summary>
+public abstract class SampledPosterior(string method, string filePath, LoraAdapter adapter)
+{
+    public string Method { get; } = method;
+
+    /// <summary>The file the posterior was read from (or is written to).</summary>
+    public string FilePath { get; } = filePath;
+
+    /// <summary>The adapter whose structure the samples share; for BLoB, SWAG and MC dropout also the mean weights.</summary>
+    public LoraAdapter Adapter { get; } = adapter;
+
+    /// <summary>Ensembles have K members and no more samples than that; the others draw as many as asked.</summary>
+    public virtual int? MaxSamples => null;
+
+    /// <summary>Whether <c>samples = 0</c> (the mean weights alone) means anything: not for an ensemble.</summary>
+    public virtual bool HasMeanWeights => true;
+
+    /// <summary>MC dropout's p; 0 for the others.</summary>
+    public virtual double DropoutProbability => 0;
+
+    /// <summary>Forward passes for <paramref name="samples"/> samples (1 for the mean weights alone).</summary>
+    public static int ForwardPasses(int samples) => Math.Max(samples, 1);
+
+    /// <summary>
+    /// <paramref name="samples"/> draws of every LoRA module's weights, in float64 on the CPU from
+    /// <paramref name="generator"/> (so draws do not depend on the device), then in
+    /// <paramref name="dtype"/> on <paramref name="device"/>. Null: every row uses <see cref="Adapter"/>'s weights.
+    /// </summary>
+    public abstract IReadOnlyDictionary<string, RowLoraWeights>? Draw(int samples, Generator generator, ScalarType dtype, Device device);
+
+    protected static Tensor Rows(Tensor weight, int samples) => weight.unsqueeze(0).expand(samples, -1, -1);
+}
