@@ -1,18 +1,21 @@
 using TorchSharp.Modules;
 using UncertaintyService.Core.Lora;
 using UncertaintyService.Core.Model;
+using UncertaintyService.Core.Sampling;
 using static TorchSharp.torch;
 
 namespace UncertaintyService.Core.Training;
 
-/// <summary>Hyperparameters of LoRA MAP fine-tuning.</summary>
+/// <summary>Hyperparameters of LoRA fine-tuning.</summary>
 /// <param name="PriorPrecision">lambda of the Gaussian prior N(0, 1/lambda) on the LoRA weights; enters the objective as lambda/(2N) ||theta||^2.</param>
+/// <param name="Dropout">p of dropout on every LoRA module's input during training (PEFT's lora_dropout); 0 for none.</param>
 public sealed record LoraTrainingOptions(
     int Steps = 300,
     double LearningRate = 1e-3,
     int BatchSize = 8,
     double PriorPrecision = 1.0,
-    ulong Seed = 0);
+    ulong Seed = 0,
+    double Dropout = 0);
 
 /// <summary>Loss per step, for the log and the README.</summary>
 public sealed record TrainingLog(IReadOnlyList<double> Losses, TimeSpan Elapsed);
@@ -27,59 +30,32 @@ public static class LoraTrainer
 {
     public static (LoraAdapter Adapter, TrainingLog Log) Train(LlamaModel model, string id, LoraConfig config,
         IReadOnlyList<int[]> prompts, IReadOnlyList<int> labels, long[] classIndices, LoraTrainingOptions options,
-        IProgress<(int Step, double Loss)>? progress = null)
+        IProgress<(int Step, double Loss)>? progress = null) =>
+        Continue(model, Initialise(model, id, config, options.Seed), prompts, labels, classIndices, options, progress);
+
+    /// <summary>MAP training from <paramref name="start"/>'s weights (made trainable copies); <paramref name="afterStep"/> sees the live adapter.</summary>
+    public static (LoraAdapter Adapter, TrainingLog Log) Continue(LlamaModel model, LoraAdapter start,
+        IReadOnlyList<int[]> prompts, IReadOnlyList<int> labels, long[] classIndices, LoraTrainingOptions options,
+        IProgress<(int Step, double Loss)>? progress = null, Action<int, LoraAdapter>? afterStep = null)
     {
-        if (prompts.Count == 0 || prompts.Count != labels.Count)
-            throw new ArgumentException($"Need as many labels as prompts (got {prompts.Count} prompts, {labels.Count} labels).");
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var adapter = Initialise(model, id, config, options.Seed);
+        var adapter = Trainable(start);
         var parameters = adapter.Modules.SelectMany(m => new[] { (Parameter)m.A, (Parameter)m.B }).ToList();
-        using var optimizer = optim.AdamW(parameters, options.LearningRate, weight_decay: 0);
         var classes = tensor(classIndices, device: model.Device);
-        var order = new Random((int)(options.Seed & 0x7fffffff));
-        var shuffled = Enumerable.Range(0, prompts.Count).ToArray();
-        int cursor = shuffled.Length;
-        var losses = new List<double>(options.Steps);
-        double priorWeight = options.PriorPrecision / (2.0 * prompts.Count);
-
-        for (int step = 0; step < options.Steps; step++)
+        var log = MinibatchLoop.Run(model, prompts, labels, options, parameters, batch =>
         {
-            using var scope = NewDisposeScope();
-            var batchIndices = new List<int>(options.BatchSize);
-            while (batchIndices.Count < Math.Min(options.BatchSize, prompts.Count))
-            {
-                if (cursor == shuffled.Length)
-                {
-                    order.Shuffle(shuffled);
-                    cursor = 0;
-                }
-                batchIndices.Add(shuffled[cursor++]);
-            }
-            var batch = TokenBatch.Create(batchIndices.Select(i => (IReadOnlyList<int>)prompts[i]).ToList(), model.Device);
-            var target = tensor(batchIndices.Select(i => (long)labels[i]).ToArray(), device: model.Device);
-            var logits = model.Forward(batch, adapter.Head, new ForwardContext { Adapter = adapter }).index_select(1, classes);
-            var loss = nn.functional.cross_entropy(logits, target);
-            var penalty = parameters.Select(p => p.square().sum()).Aggregate((a, b) => a + b) * priorWeight;
-            var objective = loss + penalty;
-
-            optimizer.zero_grad();
-            objective.backward();
-            optimizer.step();
-            double value = loss.to(ScalarType.Float64).item<double>();
-            losses.Add(value);
-            progress?.Report((step + 1, value));
-        }
-
-        // Hand back plain tensors: serving and the Laplace posterior need no autograd state.
-        var trained = new LoraAdapter(id, config,
-            adapter.Modules.Select(m => new LoraModule(m.ModulePath, m.A.detach().clone(), m.B.detach().clone(), m.Scale)).ToList(),
-            adapter.SavedModules);
-        return (trained, new TrainingLog(losses, clock.Elapsed));
+            var dropout = options.Dropout > 0
+                ? new LoraInputDropout(options.Dropout, MinibatchLoop.DropoutSeeds(options.Seed, batch.Step, batch.Indices.Count),
+                    new long[batch.Indices.Count], batch.Lengths)
+                : null;
+            var logits = model.Forward(batch.Tokens, adapter.Head, new ForwardContext { Adapter = adapter, Dropout = dropout }).index_select(1, classes);
+            var loss = nn.functional.cross_entropy(logits, batch.Targets);
+            return (loss + MinibatchLoop.L2Prior(parameters, options.PriorPrecision, prompts.Count), loss);
+        }, progress, afterStep is null ? null : step => afterStep(step, adapter));
+        return (Frozen(adapter), log);
     }
 
-    // PEFT's initialisation: A ~ U(-1/sqrt(in), 1/sqrt(in)) (kaiming-uniform with a = sqrt(5)), B = 0,
-    // so training starts at the base model.
-    private static LoraAdapter Initialise(LlamaModel model, string id, LoraConfig config, ulong seed)
+    /// <summary>PEFT's initialisation: A ~ U(-1/sqrt(in), 1/sqrt(in)) (kaiming-uniform with a = sqrt(5)), B = 0, so training starts at the base model.</summary>
+    public static LoraAdapter Initialise(LlamaModel model, string id, LoraConfig config, ulong seed)
     {
         var generator = new Generator(seed, CPU);
         var tensors = new Dictionary<string, Tensor>();
@@ -91,6 +67,17 @@ public static class LoraTrainer
             tensors[prefix + ".lora_A.weight"] = (rand(new[] { rank, linear.InFeatures }, ScalarType.Float64, CPU, generator: generator) * 2 - 1) * bound;
             tensors[prefix + ".lora_B.weight"] = zeros(linear.OutFeatures, rank, ScalarType.Float64);
         }
-        return LoraAdapterBuilder.Build(id, config, new TrainableTensorSource(new InMemoryTensorSource(tensors)), model);
+        return LoraAdapterBuilder.Build(id, config, new InMemoryTensorSource(tensors), model);
     }
+
+    /// <summary>A copy whose LoRA matrices are parameters requiring gradients.</summary>
+    public static LoraAdapter Trainable(LoraAdapter adapter) => new(adapter.Id, adapter.Config,
+        adapter.Modules.Select(m => new LoraModule(m.ModulePath, new Parameter(m.A.detach().clone(), requires_grad: true),
+            new Parameter(m.B.detach().clone(), requires_grad: true), m.Scale)).ToList(),
+        adapter.SavedModules);
+
+    /// <summary>Plain tensors again: serving and the posteriors need no autograd state.</summary>
+    public static LoraAdapter Frozen(LoraAdapter adapter) => new(adapter.Id, adapter.Config,
+        adapter.Modules.Select(m => new LoraModule(m.ModulePath, m.A.detach().clone(), m.B.detach().clone(), m.Scale)).ToList(),
+        adapter.SavedModules);
 }
