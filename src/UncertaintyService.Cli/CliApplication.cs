@@ -13,6 +13,10 @@ public static class CliApplication
         FinetuneCommand.Create(),
         FitKfacCommand.Create(),
         TunePriorCommand.Create(),
+        FitBlobCommand.Create(),
+        FitSwagCommand.Create(),
+        FitEnsembleCommand.Create(),
+        FitMcDropoutCommand.Create(),
         EvaluateCommand.Create(),
         GenerateDemoCommand.Create(),
     };

@@ -4,12 +4,14 @@ using UncertaintyService.Cli.Pipeline;
 using UncertaintyService.Core.Bundles;
 using UncertaintyService.Core.Laplace;
 using UncertaintyService.Core.Prediction;
+using UncertaintyService.Core.Sampling;
 
 namespace UncertaintyService.Cli.Commands;
 
 /// <summary>
-/// <c>evaluate</c>: accuracy, ECE (15 bins), NLL and Brier of MAP and Laplace (Monte Carlo and probit)
-/// on every split present; writes calibration.json and a reliability diagram per split.
+/// <c>evaluate</c>: accuracy, ECE (15 bins), NLL and Brier of MAP, Laplace (Monte Carlo and probit) and
+/// every sampled posterior posterior.json lists, on every split present, with each method's time per
+/// prompt; writes calibration.json and a reliability diagram per split.
 /// </summary>
 internal static class EvaluateCommand
 {
@@ -20,24 +22,30 @@ internal static class EvaluateCommand
         var data = CommonOptions.Data();
         var splits = new Option<string[]>("--splits") { Description = "Splits to evaluate (default: every split but train).", AllowMultipleArgumentsPerToken = true };
         var limit = new Option<int?>("--limit") { Description = "At most this many examples per split." };
-        var samples = new Option<int>("--samples") { Description = "Monte Carlo samples per prompt.", DefaultValueFactory = _ => 1000 };
+        var samples = new Option<int>("--samples") { Description = "Laplace: Monte Carlo samples of the logit Gaussian per prompt.", DefaultValueFactory = _ => 1000 };
+        var weightSamples = new Option<int?>("--weight-samples") { Description = "Sampled posteriors: weight samples (forward passes) per prompt (default: posterior.json's)." };
+        var methodsOption = new Option<string[]>("--methods") { Description = "Only these methods (default: every method posterior.json lists).", AllowMultipleArgumentsPerToken = true };
         var batchSize = CommonOptions.BatchSize(16);
         var maxTokens = CommonOptions.MaxTokens();
         var seed = CommonOptions.Seed();
-        var command = new Command("evaluate", "Calibration report of MAP and Laplace on every split; writes calibration.json and reliability diagrams.")
+        var command = new Command("evaluate", "Calibration report of every method the adapter has on every split; writes calibration.json and reliability diagrams.")
         {
-            baseFolder, adapter, data, splits, limit, samples, batchSize, maxTokens, seed,
+            baseFolder, adapter, data, splits, limit, samples, weightSamples, methodsOption, batchSize, maxTokens, seed,
         };
         command.SetAction(parse =>
         {
             var pipeline = LoadedPipeline.Load(parse.GetValue(baseFolder)!.FullName, parse.GetValue(adapter)!.FullName, parse.GetValue(data)!.FullName);
-            var laplace = File.Exists(Path.Combine(pipeline.AdapterFolder, PosteriorConfig.FileName))
-                ? PosteriorConfig.LoadPosterior(pipeline.AdapterFolder, pipeline.Model, pipeline.Adapter).Posterior
-                : null;
+            var config = PosteriorConfig.LoadOrDefault(pipeline.AdapterFolder);
+            var wanted = parse.GetValue(methodsOption) is { Length: > 0 } only ? only : config.Methods.ToArray();
+            var unknown = wanted.Where(m => !config.Methods.Contains(m)).ToList();
+            if (unknown.Count > 0)
+                throw new ArgumentException($"--methods {string.Join(", ", unknown)}: not in posterior.json, which lists {string.Join(", ", config.Methods)}");
+            var laplace = wanted.Contains("laplace") ? config.LoadLaplace(pipeline.AdapterFolder, pipeline.Model, pipeline.Adapter) : null;
+            var sampled = SampledPosteriorLoader.LoadAll(pipeline.AdapterFolder, config, pipeline.Adapter).Where(p => wanted.Contains(p.Key)).ToList();
             var chosen = parse.GetValue(splits) is { Length: > 0 } s ? s : pipeline.Data.Splits.Where(x => x != "train").ToArray();
             int batch = parse.GetValue(batchSize), mc = parse.GetValue(samples);
             var report = new Dictionary<string, IReadOnlyDictionary<string, CalibrationMetrics>>();
-            var table = new Table().AddColumns("split", "n", "method", "acc", "ece", "nll", "brier");
+            var table = new Table().AddColumns("split", "n", "method", "acc", "ece", "nll", "brier", "ms/prompt");
 
             foreach (var split in chosen)
             {
@@ -45,19 +53,34 @@ internal static class EvaluateCommand
                 if (prompts.Count == 0) continue;
                 var clock = System.Diagnostics.Stopwatch.StartNew();
                 var methods = new Dictionary<string, CalibrationMetrics>();
+                var perPrompt = new Dictionary<string, double>();
+                var timer = System.Diagnostics.Stopwatch.StartNew();
                 var mapLogits = BatchedPredictions.MapLogits(pipeline.Model, pipeline.Adapter, prompts, pipeline.ClassIndices, batch);
                 methods["map"] = CalibrationMetricsCalculator.Compute(mapLogits.Select(BatchedPredictions.Softmax).ToArray(), labels.ToArray());
+                perPrompt["map"] = timer.Elapsed.TotalMilliseconds / prompts.Count;
                 if (laplace is not null)
                 {
+                    timer.Restart();
                     var (means, covariances) = ConsoleProgress.Run($"{split}: Laplace", prompts.Count,
                         progress => BatchedPredictions.LaplaceMoments(laplace, prompts, pipeline.ClassIndices, batch, progress), "n");
                     var summaries = means.Select((m, i) => LogitPredictive.Summarise(m, covariances[i], mc, unchecked(parse.GetValue(seed) + (ulong)i))).ToArray();
                     methods["laplace"] = CalibrationMetricsCalculator.Compute(summaries.Select(x => x.SampledMean).ToArray(), labels.ToArray());
                     methods["laplace_probit"] = CalibrationMetricsCalculator.Compute(summaries.Select(x => x.Probit).ToArray(), labels.ToArray());
+                    perPrompt["laplace"] = perPrompt["laplace_probit"] = timer.Elapsed.TotalMilliseconds / prompts.Count;
+                }
+                foreach (var (method, posterior) in sampled)
+                {
+                    int weightDraws = parse.GetValue(weightSamples) ?? config.SampledMethods[method].Samples;
+                    if (posterior.MaxSamples is { } most) weightDraws = Math.Min(weightDraws, most);
+                    timer.Restart();
+                    var predictions = ConsoleProgress.Run($"{split}: {method} ({weightDraws} samples)", prompts.Count,
+                        progress => BatchedPredictions.Sampled(posterior, pipeline.Model, prompts, pipeline.ClassIndices, weightDraws, parse.GetValue(seed), batch, progress), "n");
+                    methods[method] = CalibrationMetricsCalculator.Compute(predictions.Select(p => p.Probabilities.SampledMean).ToArray(), labels.ToArray());
+                    perPrompt[method] = timer.Elapsed.TotalMilliseconds / prompts.Count;
                 }
                 report[split] = methods;
                 foreach (var (name, m) in methods)
-                    table.AddRow(split, m.N.ToString(), name, $"{m.Acc:F3}", $"{m.Ece:F3}", $"{m.Nll:F3}", $"{m.Brier:F3}");
+                    table.AddRow(split, m.N.ToString(), name, $"{m.Acc:F3}", $"{m.Ece:F3}", $"{m.Nll:F3}", $"{m.Brier:F3}", $"{perPrompt[name]:F1}");
                 ReliabilityDiagram.Save(Path.Combine(pipeline.AdapterFolder, $"reliability-{split}.png"), $"{pipeline.Adapter.Id}: {split}", methods);
                 AnsiConsole.MarkupLine($"{split}: {prompts.Count} examples in {clock.Elapsed.TotalSeconds:F0} s");
             }

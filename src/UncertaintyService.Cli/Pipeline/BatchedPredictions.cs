@@ -55,6 +55,20 @@ public static class BatchedPredictions
         };
     }
 
+    /// <summary>A sampled posterior's predictions over a whole split; prompt i draws from seed + i whatever the batching.</summary>
+    public static IReadOnlyList<ClassPrediction> Sampled(Core.Sampling.SampledPosterior posterior, LlamaModel model, IReadOnlyList<int[]> prompts,
+        long[] classes, int samples, ulong seed, int batchSize, IProgress<(int, double)>? progress = null)
+    {
+        var predictions = new List<ClassPrediction>(prompts.Count);
+        foreach (var chunk in prompts.Chunk(batchSize))
+        {
+            var seeds = chunk.Select((_, i) => unchecked(seed + (ulong)(predictions.Count + i))).ToList();
+            predictions.AddRange(Core.Sampling.SampledPredictor.Predict(posterior, model, chunk.Cast<IReadOnlyList<int>>().ToList(), classes, samples, seeds).Predictions);
+            progress?.Report((predictions.Count, double.NaN));
+        }
+        return predictions;
+    }
+
     public static double[][] MapLogits(LlamaModel model, Core.Lora.LoraAdapter adapter, IReadOnlyList<int[]> prompts, long[] classes, int batchSize) =>
         prompts.Chunk(batchSize).SelectMany(chunk => MapPredictor.Logits(model, adapter, chunk.Cast<IReadOnlyList<int>>().ToList(), classes)).ToArray();
 
