@@ -10,7 +10,8 @@ namespace UncertaintyService.Core.Synthetic;
 
 /// <summary>
 /// Writes a deterministic generated bundle: a small Llama with the Llama 2 tokenizer, random weights,
-/// and two LoRA adapters with random positive semi-definite K-FAC factors. It exercises every loader
+/// and two LoRA adapters with random positive semi-definite K-FAC factors (the first also with random
+/// BLoB, SWAG, ensemble, SVGD and MC-dropout posteriors). It exercises every loader
 /// and the whole predictive path; its numbers carry no meaning (a trained bundle replaces it).
 /// </summary>
 public static class DemoBundle
@@ -78,8 +79,15 @@ public static class DemoBundle
             var adapter = LoraAdapterBuilder.Build(id, loraConfig, new InMemoryTensorSource(lora), model);
             var factors = RandomWeights.KfacFactors(adapter, Path.Combine(folder, KfacFactorFile.FileName), options.FactorExamples, rank: 8, ++seed);
             factors.Save();
-            new PosteriorConfig { Method = "laplace", PriorPrecision = options.PriorPrecision, PriorTuning = "manual", Samples = 1000,
-                NExamples = options.FactorExamples }.Save(Path.Combine(folder, PosteriorConfig.FileName));
+            var posterior = new PosteriorConfig { Method = "laplace", PriorPrecision = options.PriorPrecision, PriorTuning = "manual", Samples = 1000,
+                NExamples = options.FactorExamples };
+            // The first adapter also carries every sampled posterior, so one adapter serves every method.
+            if (id == Adapters[0].Id)
+            {
+                foreach (var (method, file) in RandomPosteriors.WriteAll(adapter, folder, ++seed))
+                    posterior = posterior.WithSampled(method, new SampledMethodEntry { File = file, Samples = method == "svgd" ? 3 : 4 });
+            }
+            posterior.Save(Path.Combine(folder, PosteriorConfig.FileName));
         }
     }
 }

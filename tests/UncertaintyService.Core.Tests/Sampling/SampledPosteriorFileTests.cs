@@ -26,7 +26,7 @@ public class SampledPosteriorFileTests
         blob.Save(folder.File("blob.safetensors"));
         var loaded = BlobPosterior.Load(folder.File("blob.safetensors"), adapter);
         Assert.Equal(SigmaMapping.Softplus, loaded.Mapping);
-        Assert.Equal(0.5, loaded.PriorStd);
+        Assert.Equal(blob.PriorStd, loaded.PriorStd);
         foreach (var m in adapter.Modules)
         {
             Same(blob.Adapter.Module(m.ModulePath)!.A, loaded.Adapter.Module(m.ModulePath)!.A, "mean A");

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Fits every sampled posterior (BLoB, SWAG, LoRA ensemble, SVGD particles, MC dropout) for the demo
+# bundle's classification adapters on the real data, then evaluates every method on every split.
+# Runs after tools/train-bundle.sh (which writes the data, the base model, the MAP adapters and Laplace).
+# Usage: tools/train-posteriors.sh [work folder (default artifacts)] [bundle folder (default models/demo)]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=${1:-artifacts}
+bundle=${2:-models/demo}
+cli=(dotnet run --project src/UncertaintyService.Cli -c Release --no-build --)
+dotnet build src/UncertaintyService.Cli -c Release -v quiet
+
+step() { local name=$1; shift; local start=$SECONDS; "$@"; echo "time $name $((SECONDS - start)) s" | tee -a "$work/posterior-times.txt"; }
+mkdir -p "$work"; : > "$work/posterior-times.txt"
+
+declare -A train_size=([wordnet-mcq]=500 [spam]=300)
+declare -A steps=([wordnet-mcq]=1500 [spam]=400)
+for task in wordnet-mcq spam; do
+  data="$work/data/$task/examples.jsonl"
+  adapter="$bundle/adapters/$task"
+  n=${train_size[$task]}
+  common=(--base "$bundle/base" --adapter "$adapter" --data "$data" --train-size "$n" --lr 2e-3 --batch-size 8 --prior-precision 1)
+  step "$task fit-mc-dropout" "${cli[@]}" fit-mc-dropout "${common[@]}" --steps "${steps[$task]}" --dropout 0.1
+  step "$task fit-swag" "${cli[@]}" fit-swag "${common[@]}" --steps 200 --every 10 --rank-k 10
+  step "$task fit-blob" "${cli[@]}" fit-blob "${common[@]}" --steps "${steps[$task]}" --prior-std 0.2 --kl-weight "${BLOB_KL_WEIGHT:-1}"
+  step "$task fit-ensemble" "${cli[@]}" fit-ensemble "${common[@]}" --steps "${steps[$task]}" --members 5
+  step "$task fit-svgd" "${cli[@]}" fit-ensemble "${common[@]}" --steps "${steps[$task]}" --members 5 --svgd
+  step "$task evaluate" "${cli[@]}" evaluate --base "$bundle/base" --adapter "$adapter" --data "$data" --samples 1000 \
+    | tee "$work/$task-evaluate-all.txt"
+done
+du -sh "$bundle"
