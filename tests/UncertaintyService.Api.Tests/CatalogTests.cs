@@ -27,7 +27,7 @@ public class CatalogTests(SharedService service) : IClassFixture<SharedService>
         var yesNo = adapters.Single(a => a!["id"]!.GetValue<string>() == "yes-no")!;
         Assert.Equal("demo", yesNo["base"]!.GetValue<string>());
         Assert.Equal("classification", yesNo["kind"]!.GetValue<string>());
-        Assert.Equal(["map", "laplace"], yesNo["methods"]!.AsArray().Select(m => m!.GetValue<string>()));
+        Assert.Equal(["map", "laplace", "blob", "swag", "ensemble", "svgd", "mc_dropout"], yesNo["methods"]!.AsArray().Select(m => m!.GetValue<string>()));
         Assert.Equal(["yes", "no"], yesNo["labels"]!.AsArray().Select(m => m!.GetValue<string>()));
     }
 
