@@ -79,7 +79,8 @@ public static class LoraTrainer
 
     // PEFT's initialisation: A ~ U(-1/sqrt(in), 1/sqrt(in)) (kaiming-uniform with a = sqrt(5)), B = 0,
     // so training starts at the base model.
-    private static LoraAdapter Initialise(LlamaModel model, string id, LoraConfig config, ulong seed)
+    /// <param name="savedModules">Initial weights of modules the adapter saves whole, by PEFT key (a new reward head).</param>
+    internal static LoraAdapter Initialise(LlamaModel model, string id, LoraConfig config, ulong seed, IReadOnlyDictionary<string, Tensor>? savedModules = null)
     {
         var generator = new Generator(seed, CPU);
         var tensors = new Dictionary<string, Tensor>();
@@ -91,6 +92,7 @@ public static class LoraTrainer
             tensors[prefix + ".lora_A.weight"] = (rand(new[] { rank, linear.InFeatures }, ScalarType.Float64, CPU, generator: generator) * 2 - 1) * bound;
             tensors[prefix + ".lora_B.weight"] = zeros(linear.OutFeatures, rank, ScalarType.Float64);
         }
+        foreach (var (key, value) in savedModules ?? new Dictionary<string, Tensor>()) tensors[key] = value;
         return LoraAdapterBuilder.Build(id, config, new TrainableTensorSource(new InMemoryTensorSource(tensors)), model);
     }
 }
