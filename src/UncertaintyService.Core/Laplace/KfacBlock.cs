@@ -35,24 +35,24 @@ internal sealed class KfacBlock
     public static KfacBlock Create(string filePath, string name, LoraModule module, LoraSide side, KfacModuleFactors factors, Device device) =>
         side == LoraSide.A
             // Theta = A^T (in x r): rows from the input factor.
-            ? Create(filePath, name, module.ModulePath, side, factors, module.A.shape[1], module.Rank, inputOnRows: true, device)
+            ? Create(filePath, name, module.ModulePath, side, factors, module.A.shape[1], module.Rank, "the LoRA rank is", inputOnRows: true, device)
             // Theta = B (out x r): rows from the output factor.
-            : Create(filePath, name, module.ModulePath, side, factors, module.B.shape[0], module.Rank, inputOnRows: false, device);
+            : Create(filePath, name, module.ModulePath, side, factors, module.B.shape[0], module.Rank, "the LoRA rank is", inputOnRows: false, device);
 
     /// <summary>A saved module's full weight W (out x in), as Theta = W^T (in x out): rows from the input factor.</summary>
     public static KfacBlock Create(string filePath, string name, LinearWeight saved, KfacModuleFactors factors, Device device) =>
-        Create(filePath, name, saved.ModulePath, LoraSide.Weight, factors, saved.InFeatures, saved.OutFeatures, inputOnRows: true, device);
+        Create(filePath, name, saved.ModulePath, LoraSide.Weight, factors, saved.InFeatures, saved.OutFeatures, "the weight's outputs are", inputOnRows: true, device);
 
     private static KfacBlock Create(string filePath, string name, string modulePath, LoraSide side, KfacModuleFactors factors,
-        long rowsExpected, long columnsExpected, bool inputOnRows, Device device)
+        long rowsExpected, long columnsExpected, string columnsMeaning, bool inputOnRows, Device device)
     {
         var (rowFactor, rowKey, columnFactor, columnKey) = inputOnRows
             ? (factors.InputFactor, name + ".input_factor", factors.OutputFactor, name + ".output_factor")
             : (factors.OutputFactor, name + ".output_factor", factors.InputFactor, name + ".input_factor");
         if (rowFactor.shape[0] != rowsExpected)
-            throw new BundleFormatException(filePath, rowKey, $"has {rowFactor.shape[0]} rows; the parameter matrix needs {rowsExpected}");
+            throw new BundleFormatException(filePath, rowKey, $"has {rowFactor.shape[0]} rows; the matrix needs {rowsExpected}");
         if (columnFactor.shape[0] != columnsExpected)
-            throw new BundleFormatException(filePath, columnKey, $"has {columnFactor.shape[0]} rows; the parameter matrix needs {columnsExpected}");
+            throw new BundleFormatException(filePath, columnKey, $"has {columnFactor.shape[0]} rows; {columnsMeaning} {columnsExpected}");
         return new KfacBlock(name, modulePath, side,
             KroneckerFactor.Decompose(rowFactor, filePath, rowKey, device),
             KroneckerFactor.Decompose(columnFactor, filePath, columnKey, device));
