@@ -14,6 +14,10 @@ public static class CliApplication
         FitKfacCommand.Create(),
         TunePriorCommand.Create(),
         EvaluateCommand.Create(),
+        FinetuneRewardCommand.Create(),
+        FitKfacRewardCommand.Create(),
+        TunePriorRewardCommand.Create(),
+        EvaluateRewardCommand.Create(),
         GenerateDemoCommand.Create(),
     };
 }
