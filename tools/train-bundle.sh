@@ -30,10 +30,19 @@ for task in wordnet-mcq spam; do
   step "$task evaluate" "${cli[@]}" evaluate --base "$work/base" --adapter "$adapter" --data "$data" --samples 1000 | tee "$work/$task-evaluate.txt"
 done
 
+# The reward model: Bradley-Terry on the VADER preference pairs, with the same base.
+prefs="$work/data/vader-preference/preferences.jsonl"
+reward="$work/adapters/vader-reward"
+step "reward finetune" "${cli[@]}" finetune-reward --base "$work/base" --data "$prefs" --out "$reward" --rank 8 --alpha 16 \
+  --targets q_proj v_proj --steps 800 --lr 2e-3 --batch-size 16 --prior-precision 1
+step "reward fit-kfac" "${cli[@]}" fit-kfac-reward --base "$work/base" --adapter "$reward" --data "$prefs" --fisher exact --positions expand
+step "reward tune-prior" "${cli[@]}" tune-prior-reward --base "$work/base" --adapter "$reward" --data "$prefs"
+step "reward evaluate" "${cli[@]}" evaluate-reward --base "$work/base" --adapter "$reward" --data "$prefs" --samples 1000 | tee "$work/vader-reward-evaluate.txt"
+
 rm -rf "$bundle"
 mkdir -p "$bundle/adapters"
 cp -r "$work/base" "$bundle/base"
-for task in wordnet-mcq spam; do
+for task in wordnet-mcq spam vader-reward; do
   mkdir -p "$bundle/adapters/$task"
   cp "$work/adapters/$task"/{adapter_config.json,adapter_model.safetensors,task.json,kfac.safetensors,posterior.json,calibration.json} "$bundle/adapters/$task/"
 done

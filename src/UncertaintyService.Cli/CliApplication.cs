@@ -18,6 +18,10 @@ public static class CliApplication
         FitEnsembleCommand.Create(),
         FitMcDropoutCommand.Create(),
         EvaluateCommand.Create(),
+        FinetuneRewardCommand.Create(),
+        FitKfacRewardCommand.Create(),
+        TunePriorRewardCommand.Create(),
+        EvaluateRewardCommand.Create(),
         GenerateDemoCommand.Create(),
     };
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using UncertaintyService.Core.Bundles;
 using UncertaintyService.Core.Prediction;
 
@@ -21,27 +20,28 @@ public sealed class ClassificationJob(
     long[] classIndices,
     int samples,
     ulong seed,
-    CancellationToken cancellation)
+    CancellationToken cancellation) : InferenceJob(adapter, method, cancellation)
 {
-    public LoadedAdapter Adapter { get; } = adapter;
-    public string Method { get; } = method;
     public IReadOnlyList<int[]> Prompts { get; } = prompts;
     public IReadOnlyList<string> Labels { get; } = labels;
     public long[] ClassIndices { get; } = classIndices;
     public int Samples { get; } = samples;
     public ulong Seed { get; } = seed;
-    public CancellationToken Cancellation { get; } = cancellation;
-    public ActivityContext Trace { get; } = Activity.Current?.Context ?? default;
-    public Stopwatch SinceEnqueue { get; } = Stopwatch.StartNew();
     public TaskCompletionSource<ClassificationOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public override int TextCount => Prompts.Count;
 
     /// <summary>
     /// Jobs share a forward pass when they read the same adapter version, method and classes (and, for
     /// sampled methods, the same number of samples, which sets the rows per prompt).
     /// </summary>
-    public bool CanShareBatchWith(ClassificationJob other) =>
-        ReferenceEquals(Adapter, other.Adapter) && Method == other.Method && ClassIndices.AsSpan().SequenceEqual(other.ClassIndices)
-        && (!Adapter.Sampled.ContainsKey(Method) || Samples == other.Samples);
+    public override bool CanShareBatchWith(InferenceJob other) => other is ClassificationJob job &&
+        ReferenceEquals(Adapter, job.Adapter) && Method == job.Method && ClassIndices.AsSpan().SequenceEqual(job.ClassIndices)
+        && (!Adapter.Sampled.ContainsKey(Method) || Samples == job.Samples);
+
+    public override void Fail(Exception error) => Completion.TrySetException(error);
+
+    public override void Cancel() => Completion.TrySetCanceled(Cancellation);
 }
 
 /// <summary>The worker's answer: one prediction per prompt and where the time went.</summary>

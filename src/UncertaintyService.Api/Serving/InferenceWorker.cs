@@ -14,11 +14,11 @@ namespace UncertaintyService.Api.Serving;
 /// </summary>
 public sealed class InferenceWorker : IHostedService, IDisposable
 {
-    private readonly Channel<ClassificationJob> channel;
+    private readonly Channel<InferenceJob> channel;
     private readonly BatchingOptions batching;
     private readonly ServiceTelemetry telemetry;
     private readonly ILogger<InferenceWorker> logger;
-    private readonly List<ClassificationJob> deferred = [];
+    private readonly List<InferenceJob> deferred = [];
     private Thread? thread;
     private int depth;
 
@@ -27,7 +27,7 @@ public sealed class InferenceWorker : IHostedService, IDisposable
         batching = options.Value.Batching;
         this.telemetry = telemetry;
         this.logger = logger;
-        channel = Channel.CreateBounded<ClassificationJob>(new BoundedChannelOptions(batching.QueueCapacity)
+        channel = Channel.CreateBounded<InferenceJob>(new BoundedChannelOptions(batching.QueueCapacity)
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
@@ -46,11 +46,23 @@ public sealed class InferenceWorker : IHostedService, IDisposable
     /// <summary>Queues the job, or fails at once with <see cref="ErrorKind.Overloaded"/> when the queue is full.</summary>
     public Task<ClassificationOutcome> Submit(ClassificationJob job)
     {
+        Enqueue(job);
+        return job.Completion.Task;
+    }
+
+    /// <summary>Queues a reward job, or fails at once with <see cref="ErrorKind.Overloaded"/> when the queue is full.</summary>
+    public Task<RewardOutcome> Submit(RewardJob job)
+    {
+        Enqueue(job);
+        return job.Completion.Task;
+    }
+
+    private void Enqueue(InferenceJob job)
+    {
         if (!channel.Writer.TryWrite(job))
             throw new ServiceException(ErrorKind.Overloaded, "Too many requests",
                 $"The queue holds {batching.QueueCapacity} requests already; retry shortly.");
         Interlocked.Increment(ref depth);
-        return job.Completion.Task;
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -79,7 +91,7 @@ public sealed class InferenceWorker : IHostedService, IDisposable
             {
                 logger.LogError(e, "Batch of {Jobs} requests for adapter {Adapter} failed", batch.Count, batch[0].Adapter.Id);
                 foreach (var job in batch)
-                    job.Completion.TrySetException(new ServiceException(ErrorKind.Backend, "Model failure", $"The model failed on this batch: {e.Message}"));
+                    job.Fail(new ServiceException(ErrorKind.Backend, "Model failure", $"The model failed on this batch: {e.Message}"));
             }
             finally
             {
@@ -89,9 +101,9 @@ public sealed class InferenceWorker : IHostedService, IDisposable
     }
 
     // Blocks for the first job, then gathers compatible ones until the batch is full or the wait is over.
-    private List<ClassificationJob>? NextBatch()
+    private List<InferenceJob>? NextBatch()
     {
-        ClassificationJob first;
+        InferenceJob first;
         if (deferred.Count > 0)
         {
             first = deferred[0];
@@ -100,13 +112,13 @@ public sealed class InferenceWorker : IHostedService, IDisposable
         else if (!TryReadBlocking(Timeout.InfiniteTimeSpan, out first!))
             return null;
 
-        var batch = new List<ClassificationJob> { first };
-        int prompts = first.Prompts.Count;
+        var batch = new List<InferenceJob> { first };
+        int prompts = first.TextCount;
         for (int i = 0; i < deferred.Count && prompts < batching.MaxBatchPrompts; i++)
         {
-            if (deferred[i].CanShareBatchWith(first) && prompts + deferred[i].Prompts.Count <= batching.MaxBatchPrompts)
+            if (deferred[i].CanShareBatchWith(first) && prompts + deferred[i].TextCount <= batching.MaxBatchPrompts)
             {
-                prompts += deferred[i].Prompts.Count;
+                prompts += deferred[i].TextCount;
                 batch.Add(deferred[i]);
                 deferred.RemoveAt(i--);
             }
@@ -118,9 +130,9 @@ public sealed class InferenceWorker : IHostedService, IDisposable
             var left = wait - deadline.Elapsed;
             if (!TryReadBlocking(left > TimeSpan.Zero ? left : TimeSpan.Zero, out var next))
                 break;
-            if (next.CanShareBatchWith(first) && prompts + next.Prompts.Count <= batching.MaxBatchPrompts)
+            if (next.CanShareBatchWith(first) && prompts + next.TextCount <= batching.MaxBatchPrompts)
             {
-                prompts += next.Prompts.Count;
+                prompts += next.TextCount;
                 batch.Add(next);
             }
             else
@@ -129,7 +141,7 @@ public sealed class InferenceWorker : IHostedService, IDisposable
         return batch;
     }
 
-    private bool TryReadBlocking(TimeSpan timeout, out ClassificationJob job)
+    private bool TryReadBlocking(TimeSpan timeout, out InferenceJob job)
     {
         if (channel.Reader.TryRead(out job!)) return true;
         if (timeout == TimeSpan.Zero) return false;
@@ -149,21 +161,27 @@ public sealed class InferenceWorker : IHostedService, IDisposable
         return false;
     }
 
-    private void RunBatch(List<ClassificationJob> batch)
+    private void RunBatch(List<InferenceJob> batch)
     {
         // Requests whose client went away or whose time ran out are dropped before any work.
-        var live = new List<ClassificationJob>();
+        var alive = new List<InferenceJob>();
         foreach (var job in batch)
         {
             if (job.Cancellation.IsCancellationRequested)
             {
                 Interlocked.Increment(ref dropped);
-                job.Completion.TrySetCanceled(job.Cancellation);
+                job.Cancel();
             }
             else
-                live.Add(job);
+                alive.Add(job);
         }
-        if (live.Count == 0) return;
+        if (alive.Count == 0) return;
+        if (alive[0] is RewardJob)
+        {
+            RewardBatchRunner.Run(alive.Cast<RewardJob>().ToList(), telemetry);
+            return;
+        }
+        var live = alive.Cast<ClassificationJob>().ToList();
 
         var first = live[0];
         var prompts = live.SelectMany(j => j.Prompts).Cast<IReadOnlyList<int>>().ToList();

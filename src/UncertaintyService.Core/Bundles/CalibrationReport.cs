@@ -40,7 +40,17 @@ public sealed record CalibrationMetrics
     public double Brier { get; init; }
     public int N { get; init; }
     public IReadOnlyList<ReliabilityBin>? Bins { get; init; }
+
+    /// <summary>For preference probabilities: how close they come to the human vote fractions.</summary>
+    public HumanVoteAgreement? HumanVotes { get; init; }
 }
+
+/// <summary>
+/// Predicted preference probabilities p against the fraction q of human judgements preferring the
+/// chosen response: mean |p - q|, mean (p - q)^2, Pearson correlation, and the cross-entropy
+/// mean -(q log p + (1 - q) log(1 - p)), whose floor is the votes' own entropy.
+/// </summary>
+public sealed record HumanVoteAgreement(double Mae, double Brier, double Correlation, double CrossEntropy, double VoteEntropy);
 
 /// <summary>One bin of a reliability diagram.</summary>
 public sealed record ReliabilityBin(double Lower, double Upper, int Count, double Confidence, double Accuracy);

@@ -54,6 +54,9 @@ public sealed partial record TaskDefinition
         Require(SupportedKinds.Contains(Kind), "kind", $"'{Kind}' is not one of {string.Join(", ", SupportedKinds)}");
         if (Kind == "classification")
             Require(Labels.Count >= 2, "labels", "a classification task needs at least two labels");
+        else
+            Require(PromptTemplate is null || TemplateFields.Order().SequenceEqual(RewardText.TemplateFields.Order()), "prompt_template",
+                "a reward template has exactly the fields {prompt} and {response}");
         Require(Labels.All(l => !string.IsNullOrWhiteSpace(l)), "labels", "labels must be non-empty");
         Require(Labels.Distinct().Count() == Labels.Count, "labels", "labels must be distinct");
         Require(LabelTokens is null || LabelTokens.Count == Labels.Count, "label_tokens",

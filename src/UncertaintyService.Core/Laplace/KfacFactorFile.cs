@@ -50,6 +50,12 @@ public sealed record KfacModuleFactors(Tensor InputFactor, Tensor OutputFactor);
 public sealed record KfacFactorFile(string FilePath, KfacMetadata Metadata, IReadOnlyDictionary<string, KfacModuleFactors> Modules)
 {
     public const string FileName = "kfac.safetensors";
+
+    /// <summary>
+    /// The key of a module the adapter saves whole (<c>base_model.model.score</c>): its name in
+    /// adapter_model.safetensors without <c>.weight</c>, as LoRA matrices are keyed.
+    /// </summary>
+    public static string SavedModuleName(string modulePath) => Lora.LoraModule.PeftPrefix + modulePath;
     private const string InputSuffix = ".input_factor";
     private const string OutputSuffix = ".output_factor";
 

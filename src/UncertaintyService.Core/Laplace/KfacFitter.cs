@@ -41,6 +41,9 @@ public static class KfacFitter
         long[] classIndices, KfacFitOptions options, string outputPath, IProgress<int>? progress = null)
     {
         Validate(prompts, labels, classIndices, options, outputPath);
+        if (adapter.SavedModules.Count > 0)
+            throw new NotSupportedException($"Adapter '{adapter.Id}' saves whole modules ({string.Join(", ", adapter.SavedModules.Select(m => m.ModulePath))}); "
+                + "factors for them are fitted by PreferenceKfacFitter (reward models), not by the classification fitter.");
         using var scope = NewDisposeScope();
         var classes = tensor(classIndices, device: model.Device);
         var accumulators = adapter.Modules.ToDictionary(m => m.ModulePath, m => (A: CreateA(m, options, model.Device), B: CreateB(m, options, model.Device)));
@@ -71,11 +74,11 @@ public static class KfacFitter
     }
 
     // lora_A: input x (in), output gradient d/dh (r); the large side is the input.
-    private static KfacModuleAccumulator CreateA(LoraModule m, KfacFitOptions options, Device device) =>
+    internal static KfacModuleAccumulator CreateA(LoraModule m, KfacFitOptions options, Device device) =>
         new(m.NameA, options.Positions, FactorSum.Create(m.A.shape[1], options.LowRank, device), FactorSum.Create(m.Rank, null, device));
 
     // lora_B: input h (r), output gradient d/du (out); the large side is the output.
-    private static KfacModuleAccumulator CreateB(LoraModule m, KfacFitOptions options, Device device) =>
+    internal static KfacModuleAccumulator CreateB(LoraModule m, KfacFitOptions options, Device device) =>
         new(m.NameB, options.Positions, FactorSum.Create(m.Rank, null, device), FactorSum.Create(m.B.shape[0], options.LowRank, device));
 
     /// <summary>One forward, one backward per Fisher vector; returns the batch's summed log-likelihood.</summary>

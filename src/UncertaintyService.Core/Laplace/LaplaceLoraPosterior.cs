@@ -55,9 +55,18 @@ public sealed class LaplaceLoraPosterior
                 blocks.Add(KfacBlock.Create(factors.FilePath, name, module, side, pair, model.Device));
             }
         }
+        // Modules the adapter saves whole (a reward model's score head) are trained too, so the posterior covers them.
+        foreach (var saved in adapter.SavedModules)
+        {
+            string name = KfacFactorFile.SavedModuleName(saved.ModulePath);
+            expected.Add(name);
+            if (!factors.Modules.TryGetValue(name, out var pair))
+                throw new BundleFormatException(factors.FilePath, name, "missing: the adapter saves this module whole but the file has no factors for it");
+            blocks.Add(KfacBlock.Create(factors.FilePath, name, saved, pair, model.Device));
+        }
         var extra = factors.Modules.Keys.Where(k => !expected.Contains(k)).Order().FirstOrDefault();
         if (extra is not null)
-            throw new BundleFormatException(factors.FilePath, extra, "factors for a LoRA matrix the adapter does not have");
+            throw new BundleFormatException(factors.FilePath, extra, "factors for a matrix the adapter does not have");
         return new LaplaceLoraPosterior(model, adapter, factors.Metadata, blocks, priorPrecision);
     }
 
@@ -99,7 +108,7 @@ public sealed class LaplaceLoraPosterior
         foreach (var block in blocks)
         {
             // A LoRA matrix the forward never reached (say, on the head this adapter does not read) has a zero gradient.
-            var key = (block.Module.ModulePath, block.Side);
+            var key = (block.ModulePath, block.Side);
             if (!first.Gradients.TryGetValue(key, out var g1) || !second.Gradients.TryGetValue(key, out var g2))
                 continue;
             total += g1.flatten(2).matmul(g2.flatten(2).transpose(1, 2)) / PriorPrecision;
@@ -142,7 +151,7 @@ public sealed class LaplaceLoraPosterior
             - 0.5 * LogDeterminant(priorPrecision);
     }
 
-    /// <summary>||theta_MAP||^2 over every LoRA matrix, in float64 (computed once: prior tuning asks for every lambda it tries).</summary>
+    /// <summary>||theta_MAP||^2 over every LoRA matrix and saved weight, in float64 (computed once: prior tuning asks for every lambda it tries).</summary>
     public double SquaredNormOfMap() => squaredNorm ??= ComputeSquaredNorm();
 
     private double? squaredNorm;
@@ -151,6 +160,7 @@ public sealed class LaplaceLoraPosterior
     {
         using var scope = NewDisposeScope();
         return Adapter.Modules.Sum(m =>
-            m.A.to(ScalarType.Float64).square().sum().item<double>() + m.B.to(ScalarType.Float64).square().sum().item<double>());
+                m.A.to(ScalarType.Float64).square().sum().item<double>() + m.B.to(ScalarType.Float64).square().sum().item<double>())
+            + Adapter.SavedModules.Sum(s => s.Weight.to(ScalarType.Float64).square().sum().item<double>());
     }
 }

@@ -12,6 +12,12 @@ public enum LoraSide
 
     /// <summary>B (out x r); its block is Theta = B.</summary>
     B,
+
+    /// <summary>
+    /// The full weight W (out x in) of a module the adapter saves whole (a reward model's score head);
+    /// its block is Theta = W^T (in x out), oriented like lora_A: input factor on the rows.
+    /// </summary>
+    Weight,
 }
 
 /// <summary>
@@ -60,11 +66,14 @@ public sealed class LoraJacobian
 
         var forward = clock.Elapsed;
         var activations = recorder.Activations;
-        var inputs = activations.SelectMany(a => new[] { a.LowRank, a.UpProjection }).ToList();
+        var saved = recorder.SavedActivations;
+        var inputs = activations.SelectMany(a => new[] { a.LowRank, a.UpProjection }).Concat(saved.Select(s => s.Output)).ToList();
+        int savedOffset = 2 * activations.Count;
         long prompts = batch.Size, classes = classIndices.shape[0];
         // Per class only the backward pass; the products with x and h run once per module over all
         // classes as one batched matmul, so the op count does not grow with C.
         var perClass = activations.Select(_ => (H: new List<Tensor>(), U: new List<Tensor>())).ToList();
+        var perClassSaved = saved.Select(_ => new List<Tensor>()).ToList();
         for (long c = 0; c < classes; c++)
         {
             var gradients = autograd.grad(new[] { logits.select(1, c).sum() }, inputs, retain_graph: c < classes - 1, allow_unused: true);
@@ -73,6 +82,8 @@ public sealed class LoraJacobian
                 perClass[i].H.Add(GradientOrZero(gradients[2 * i], activations[i].LowRank, prompts));
                 perClass[i].U.Add(GradientOrZero(gradients[2 * i + 1], activations[i].UpProjection, prompts));
             }
+            for (int i = 0; i < saved.Count; i++)
+                perClassSaved[i].Add(GradientOrZero(gradients[savedOffset + i], saved[i].Output, prompts));
         }
 
         var result = new Dictionary<(string, LoraSide), Tensor>();
@@ -85,6 +96,12 @@ public sealed class LoraJacobian
             var gu = stack(perClass[i].U, dim: 1);                                  // (B, C, T, out)
             Accumulate(result, (path, LoraSide.A), x.transpose(2, 3).matmul(gh).to(ScalarType.Float64));  // G_A^T: (B, C, in, r)
             Accumulate(result, (path, LoraSide.B), gu.transpose(2, 3).matmul(h).to(ScalarType.Float64));  // G_B: (B, C, out, r)
+        }
+        for (int i = 0; i < saved.Count; i++)
+        {
+            var x = Positions(saved[i].Input, prompts).unsqueeze(1);                // (B, 1, T, in)
+            var gy = stack(perClassSaved[i], dim: 1);                               // (B, C, T, out)
+            Accumulate(result, (saved[i].Module.ModulePath, LoraSide.Weight), x.transpose(2, 3).matmul(gy).to(ScalarType.Float64)); // G_W^T: (B, C, in, out)
         }
         foreach (var gradient in result.Values) gradient.MoveToOuterDisposeScope();
         return new LoraJacobian(logits.detach().MoveToOuterDisposeScope(), result, forward, clock.Elapsed - forward);

@@ -1,3 +1,4 @@
+using UncertaintyService.Core.Model;
 using static TorchSharp.torch;
 
 namespace UncertaintyService.Core.Lora;
@@ -10,12 +11,25 @@ namespace UncertaintyService.Core.Lora;
 public sealed class LoraActivationRecorder
 {
     private readonly List<LoraActivation> activations = [];
+    private readonly List<SavedModuleActivation> savedActivations = [];
 
     public IReadOnlyList<LoraActivation> Activations => activations;
 
+    /// <summary>Modules the adapter saves whole (a reward model's score head): their input and output.</summary>
+    public IReadOnlyList<SavedModuleActivation> SavedActivations => savedActivations;
+
     public void Record(LoraModule module, Tensor input, Tensor lowRank, Tensor upProjection) =>
         activations.Add(new LoraActivation(module, input, lowRank, upProjection));
+
+    public void RecordSaved(LinearWeight module, Tensor input, Tensor output) =>
+        savedActivations.Add(new SavedModuleActivation(module, input, output));
 }
+
+/// <summary>
+/// One saved module's activations in one forward pass: x (.., in) and y = W x + b (.., out). The
+/// gradient of a logit with respect to W is sum_t (d logit / d y_t) x_t^T.
+/// </summary>
+public sealed record SavedModuleActivation(LinearWeight Module, Tensor Input, Tensor Output);
 
 /// <summary>One module's activations in one forward pass: x (.., in), h (.., r), u (.., out).</summary>
 public sealed record LoraActivation(LoraModule Module, Tensor Input, Tensor LowRank, Tensor UpProjection);

@@ -54,6 +54,12 @@ public static class LoraAdapterBuilder
             }
         }
 
+        // A reward model fine-tuned from a causal-LM checkpoint brings its own score head: Hugging Face
+        // creates the head fresh and PEFT stores it in modules_to_save, so the base has no score.weight.
+        string headKey = LoraModule.PeftPrefix + LlamaModel.ScoreModulePath + ".weight";
+        if (model.ScoreHead is null && config.Head == ModelHead.Score && config.Saves(LlamaModel.ScoreModulePath) && source.Names.Contains(headKey))
+            saved.Add(new LinearWeight(LlamaModel.ScoreModulePath, Take(headKey, source.Shape(headKey)[0], model.Config.HiddenSize)));
+
         if (modules.Count == 0)
             throw new BundleFormatException(configPath, "target_modules", "matches no linear module of the base model");
         var unknown = source.Names.Where(n => !used.Contains(n)).Order().ToList();

@@ -28,8 +28,9 @@ public sealed class ForwardContext
         if (Adapter is null)
             return linear.Forward(x);
 
-        var baseLinear = Adapter.ReplacementFor(linear.ModulePath) ?? linear;
-        var y = baseLinear.Forward(x);
+        var replacement = Adapter.ReplacementFor(linear.ModulePath);
+        var y = (replacement ?? linear).Forward(x);
+        if (replacement is not null) Recorder?.RecordSaved(replacement, x, y);
         if (Adapter.Module(linear.ModulePath) is not { } lora)
             return y;
 

@@ -18,6 +18,9 @@ public enum ModelHead
 /// </summary>
 public sealed class LlamaModel
 {
+    /// <summary>The Hugging Face module path of the sequence-classification head.</summary>
+    public const string ScoreModulePath = "score";
+
     private readonly RotaryEmbedding rotary;
 
     public LlamaModel(LlamaConfig config, Tensor embedTokens, IReadOnlyList<LlamaDecoderLayer> layers, RmsNorm norm,
@@ -109,8 +112,8 @@ public sealed class LlamaModel
     {
         ModelHead.LanguageModel => context.Linear(lastHidden, LmHead
             ?? throw new InvalidOperationException("This model has no LM head (a sequence-classification checkpoint).")),
-        ModelHead.Score => context.Linear(lastHidden, ScoreHead
-            ?? throw new InvalidOperationException("This model has no 'score' head (sequence classification).")),
+        ModelHead.Score => context.Linear(lastHidden, ScoreHead ?? context.Adapter?.ReplacementFor(ScoreModulePath)
+            ?? throw new InvalidOperationException("This model has no 'score' head (sequence classification), and the adapter saves none.")),
         _ => throw new ArgumentOutOfRangeException(nameof(head)),
     };
 

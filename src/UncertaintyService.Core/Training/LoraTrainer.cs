@@ -55,7 +55,8 @@ public static class LoraTrainer
     }
 
     /// <summary>PEFT's initialisation: A ~ U(-1/sqrt(in), 1/sqrt(in)) (kaiming-uniform with a = sqrt(5)), B = 0, so training starts at the base model.</summary>
-    public static LoraAdapter Initialise(LlamaModel model, string id, LoraConfig config, ulong seed)
+    /// <param name="savedModules">Initial weights of modules the adapter saves whole, by PEFT key (a new reward head).</param>
+    public static LoraAdapter Initialise(LlamaModel model, string id, LoraConfig config, ulong seed, IReadOnlyDictionary<string, Tensor>? savedModules = null)
     {
         var generator = new Generator(seed, CPU);
         var tensors = new Dictionary<string, Tensor>();
@@ -67,7 +68,8 @@ public static class LoraTrainer
             tensors[prefix + ".lora_A.weight"] = (rand(new[] { rank, linear.InFeatures }, ScalarType.Float64, CPU, generator: generator) * 2 - 1) * bound;
             tensors[prefix + ".lora_B.weight"] = zeros(linear.OutFeatures, rank, ScalarType.Float64);
         }
-        return LoraAdapterBuilder.Build(id, config, new InMemoryTensorSource(tensors), model);
+        foreach (var (key, value) in savedModules ?? new Dictionary<string, Tensor>()) tensors[key] = value;
+        return LoraAdapterBuilder.Build(id, config, new TrainableTensorSource(new InMemoryTensorSource(tensors)), model);
     }
 
     /// <summary>A copy whose LoRA matrices are parameters requiring gradients.</summary>

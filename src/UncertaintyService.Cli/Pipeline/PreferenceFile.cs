@@ -1,0 +1,73 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using UncertaintyService.Core.Bundles;
+using UncertaintyService.Core.Tokenization;
+using UncertaintyService.Data;
+
+namespace UncertaintyService.Cli.Pipeline;
+
+/// <summary>A preferences.jsonl file (<c>{"prompt","chosen","rejected","preference","split"}</c> per line, as <c>data</c> writes it).</summary>
+public sealed class PreferenceFile
+{
+    private PreferenceFile(string path, IReadOnlyList<PreferencePair> pairs, string sha256)
+    {
+        Path = path;
+        Pairs = pairs;
+        Sha256 = sha256;
+    }
+
+    public string Path { get; }
+    public IReadOnlyList<PreferencePair> Pairs { get; }
+
+    /// <summary>sha256 of the JSONL bytes, recorded in calibration.json.</summary>
+    public string Sha256 { get; }
+
+    public IReadOnlyList<string> Splits => Pairs.Select(p => p.Split).Distinct().ToList();
+
+    public static PreferenceFile Load(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var options = new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+        var pairs = new List<PreferencePair>();
+        int number = 0;
+        foreach (var line in System.Text.Encoding.UTF8.GetString(bytes).Split('\n'))
+        {
+            number++;
+            if (line.Trim().Length == 0) continue;
+            PreferencePair? pair;
+            try
+            {
+                pair = JsonSerializer.Deserialize<PreferencePair>(line, options);
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"{path}:{number}: not a preference pair ({e.Message})");
+            }
+            if (pair is null || pair.Prompt is null || string.IsNullOrEmpty(pair.Chosen) || string.IsNullOrEmpty(pair.Rejected)
+                || string.IsNullOrEmpty(pair.Split) || !(pair.Preference is >= 0 and <= 1))
+                throw new InvalidDataException($"{path}:{number}: needs prompt, chosen, rejected, split and a preference in [0, 1]");
+            pairs.Add(pair);
+        }
+        return new PreferenceFile(path, pairs, Convert.ToHexStringLower(SHA256.HashData(bytes)));
+    }
+
+    public IReadOnlyList<PreferencePair> Split(string split, int? limit = null)
+    {
+        var chosen = Pairs.Where(p => p.Split == split);
+        return (limit is { } n ? chosen.Take(n) : chosen).ToList();
+    }
+
+    /// <summary>Token ids of each pair's two texts (<see cref="RewardText"/>) and the human vote fractions.</summary>
+    public static (List<int[]> Chosen, List<int[]> Rejected, double[] Preferences) Encode(PromptTokenizer tokenizer, TaskDefinition task,
+        IReadOnlyList<PreferencePair> pairs, int maxTokens)
+    {
+        int[] Ids(string prompt, string response)
+        {
+            var ids = tokenizer.EncodePrompt(RewardText.Format(task, prompt, response));
+            // Keep the end of an over-long text: the response sits there.
+            return ids.Length <= maxTokens ? ids : [ids[0], .. ids[^(maxTokens - 1)..]];
+        }
+        return (pairs.Select(p => Ids(p.Prompt, p.Chosen)).ToList(), pairs.Select(p => Ids(p.Prompt, p.Rejected)).ToList(),
+            pairs.Select(p => p.Preference).ToArray());
+    }
+}
