@@ -11,11 +11,12 @@ cli=(dotnet run --project src/UncertaintyService.Cli -c Release --no-build --)
 dotnet build src/UncertaintyService.Cli -c Release -v quiet
 
 step() { local name=$1; shift; local start=$SECONDS; "$@"; echo "time $name $((SECONDS - start)) s" | tee -a "$work/posterior-times.txt"; }
-mkdir -p "$work"; : > "$work/posterior-times.txt"
+mkdir -p "$work"; touch "$work/posterior-times.txt"
 
 declare -A train_size=([wordnet-mcq]=500 [spam]=300)
 declare -A steps=([wordnet-mcq]=1500 [spam]=400)
-for task in wordnet-mcq spam; do
+members=${MEMBERS:-3}
+for task in ${TASKS:-wordnet-mcq spam}; do
   data="$work/data/$task/examples.jsonl"
   adapter="$bundle/adapters/$task"
   n=${train_size[$task]}
@@ -23,8 +24,8 @@ for task in wordnet-mcq spam; do
   step "$task fit-mc-dropout" "${cli[@]}" fit-mc-dropout "${common[@]}" --steps "${steps[$task]}" --dropout 0.1
   step "$task fit-swag" "${cli[@]}" fit-swag "${common[@]}" --steps 200 --every 10 --rank-k 10
   step "$task fit-blob" "${cli[@]}" fit-blob "${common[@]}" --steps "${steps[$task]}" --prior-std 0.2 --kl-weight "${BLOB_KL_WEIGHT:-1}"
-  step "$task fit-ensemble" "${cli[@]}" fit-ensemble "${common[@]}" --steps "${steps[$task]}" --members 5
-  step "$task fit-svgd" "${cli[@]}" fit-ensemble "${common[@]}" --steps "${steps[$task]}" --members 5 --svgd
+  step "$task fit-ensemble" "${cli[@]}" fit-ensemble "${common[@]}" --steps "${steps[$task]}" --members "$members"
+  step "$task fit-svgd" "${cli[@]}" fit-ensemble "${common[@]}" --steps "${steps[$task]}" --members "$members" --svgd
   step "$task evaluate" "${cli[@]}" evaluate --base "$bundle/base" --adapter "$adapter" --data "$data" --samples 1000 \
     | tee "$work/$task-evaluate-all.txt"
 done

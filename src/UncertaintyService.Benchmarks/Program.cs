@@ -33,6 +33,16 @@ Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- |");
 foreach (var r in rows)
     Console.WriteLine($"| {r.Model} | {r.Classes} | {r.Batch} | {r.MapMs:F1} | {r.LaplaceMs:F1} | {r.Ratio:F2} | {1 + r.Classes} |");
 
+// Every posterior at N = 10 weight samples (ensemble: 10 members), C = 4.
+var sampledRows = SampledBenchmark.Run($"demo ({demo.Model.Config.HiddenSize} hidden)", demo.Model, demoAdapter.Adapter, demoFactors, 32, 4,
+    [1, 8], 10, repetitions).ToList();
+sampledRows.AddRange(SampledBenchmark.Run("Llama-7B layer slice", slice, sliceAdapter, sliceFactors, 16, 4, [1, 8], 10, quick ? 1 : 3));
+Console.WriteLine();
+Console.WriteLine("| model | batch | method | forward passes per prompt | ms | / MAP |");
+Console.WriteLine("| --- | --- | --- | --- | --- | --- |");
+foreach (var r in sampledRows)
+    Console.WriteLine($"| {r.Model} | {r.Batch} | {r.Method} | {r.ForwardPasses} | {r.Ms:F1} | {r.Ratio:F2} |");
+
 var throughput = await ThroughputBenchmark.Run([1, 8, 32], TimeSpan.FromSeconds(quick ? 5 : 15));
 Console.WriteLine();
 Console.WriteLine("| clients | batched req/s | unbatched req/s | batched / unbatched | batched p50 ms | unbatched p50 ms |");
