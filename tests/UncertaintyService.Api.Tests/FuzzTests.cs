@@ -15,7 +15,7 @@ public class FuzzTests(SharedService service) : IClassFixture<SharedService>
         "\"\\ud800\"", "\"🤖\"", "\"\u202e\"", "\"\\n\\r\\t\"", "\"question\"", "{\"question\":\"q\"}", "[\"x\"]", "[]", "{}", "\u0000", "\\",
     ];
 
-    private static string RandomBody(Random random)
+    internal static string RandomBody(Random random)
     {
         switch (random.Next(6))
         {
@@ -36,7 +36,7 @@ public class FuzzTests(SharedService service) : IClassFixture<SharedService>
         }
     }
 
-    private static JsonNode? RandomValue(Random random, int depth) => random.Next(depth > 2 ? 5 : 8) switch
+    internal static JsonNode? RandomValue(Random random, int depth) => random.Next(depth > 2 ? 5 : 8) switch
     {
         0 => null,
         1 => random.Next(-5, 20000),
@@ -64,5 +64,49 @@ public class FuzzTests(SharedService service) : IClassFixture<SharedService>
                 Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         }
         Assert.True(statuses.Keys.Count(s => s >= 400) >= 3, string.Join(", ", statuses.Select(s => $"{s.Key}: {s.Value}")));
+    }
+}
+
+/// <summary>The same for /v1/reward and its OpenRLHF alias, over a service with a reward adapter.</summary>
+public class RewardFuzzTests(RewardService service) : IClassFixture<RewardService>
+{
+    // A valid reward request (items, pairs, or the OpenRLHF alias) with one field replaced by something random.
+    private static (string Path, string Body) RandomRewardBody(Random random)
+    {
+        if (random.Next(4) == 0)
+        {
+            var query = new JsonObject { ["query"] = new JsonArray("How does this word feel? good") };
+            query[new[] { "query", "prompts", "labels", "extra" }[random.Next(4)]] = FuzzTests.RandomValue(random, 0);
+            return ("/v1/reward/reward/get_reward", query.ToJsonString());
+        }
+        var body = new JsonObject
+        {
+            ["adapter"] = random.Next(5) == 0 ? "yes-no" : "reward",
+            ["pairs"] = new JsonArray(new JsonObject { ["prompt"] = "Which word?", ["chosen"] = "good", ["rejected"] = "bad" }),
+            ["samples"] = 50,
+        };
+        string field = new[] { "adapter", "pairs", "items", "samples", "seed", "method", "approximation", "extra" }[random.Next(8)];
+        body[field] = field == "pairs" && random.Next(2) == 0
+            ? new JsonArray(new JsonObject { ["prompt"] = FuzzTests.RandomValue(random, 1), ["chosen"] = FuzzTests.RandomValue(random, 1), ["rejected"] = "bad" })
+            : FuzzTests.RandomValue(random, 0);
+        return ("/v1/reward", random.Next(10) == 0 ? FuzzTests.RandomBody(random) : body.ToJsonString());
+    }
+
+    [Fact]
+    public async Task RandomRewardBodiesNeverGive5xxAndErrorsAreProblemDetails()
+    {
+        var random = new Random(20261123);
+        var statuses = new Dictionary<int, int>();
+        for (int i = 0; i < 1500; i++)
+        {
+            var (path, body) = RandomRewardBody(random);
+            using var response = await service.Client.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
+            int status = (int)response.StatusCode;
+            statuses[status] = statuses.GetValueOrDefault(status) + 1;
+            Assert.True(status < 500, $"{status} for {path} body {body}");
+            if (status >= 400)
+                Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+        Assert.True(statuses.GetValueOrDefault(200) > 0 && statuses.Keys.Count(s => s >= 400) >= 3, string.Join(", ", statuses.Select(s => $"{s.Key}: {s.Value}")));
     }
 }
