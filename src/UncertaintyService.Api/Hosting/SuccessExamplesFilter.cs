@@ -35,13 +35,18 @@ public sealed class SuccessExamplesFilter : IOperationFilter
             [{"name":"demo","model_type":"llama","hidden_size":128,"layers":4,"vocab_size":32000,"dtype":"float32","device":"cpu","adapters":["spam","wordnet-mcq"]}]
             """,
         ["ListAdapters"] = """
-            [{"id":"spam","base":"demo","kind":"classification","methods":["map","laplace"],"default_method":"laplace","labels":["spam","ham"]}]
+            [{"id":"spam","base":"demo","kind":"classification","methods":["map","laplace","blob","swag","ensemble","svgd","mc_dropout"],"default_method":"laplace","labels":["spam","ham"]}]
             """,
         ["GetAdapter"] = """
             {"id":"spam","base":"demo","kind":"classification","labels":["spam","ham"],"label_tokens":["yes","no"],
-             "prompt_template":"E-mail:\n{email}\nIs this e-mail spam? Answer:","template_fields":["email"],"methods":["map","laplace"],
+             "prompt_template":"E-mail:\n{email}\nIs this e-mail spam? Answer:","template_fields":["email"],"methods":["map","laplace","blob","swag","ensemble","svgd","mc_dropout"],
              "default_method":"laplace","lora":{"rank":8,"alpha":16,"modules":["model.layers.0.self_attn.q_proj"],"parameter_count":16384,"task_type":"CAUSAL_LM"},
              "posterior":{"method":"laplace","prior_precision":6.30,"prior_tuning":"evidence","log_evidence":-310.2,"samples":1000,"n_examples":300,"fisher":"exact","positions":"expand"},
+             "sampled_posteriors":[{"method":"blob","file":"blob.safetensors","default_samples":10,"max_samples":null,"details":{"sigma_mapping":"square","prior_std":"0.2"}},
+              {"method":"swag","file":"swag.safetensors","default_samples":10,"max_samples":null,"details":{"deviation_columns":"10","scale":"0.5","snapshots":"20"}},
+              {"method":"ensemble","file":"ensemble.safetensors","default_samples":5,"max_samples":5,"details":{"training":"independent","members":"5"}},
+              {"method":"svgd","file":"svgd.safetensors","default_samples":5,"max_samples":5,"details":{"training":"svgd","members":"5"}},
+              {"method":"mc_dropout","file":"mc_dropout.safetensors","default_samples":10,"max_samples":null,"details":{"dropout":"0.1"}}],
              "sha256":"3db69235c143…","loaded_at":"2026-11-22T15:00:00Z"}
             """,
     };
