@@ -2,6 +2,7 @@
 # Fits every sampled posterior (BLoB, SWAG, LoRA ensemble, SVGD particles, MC dropout) for the demo
 # bundle's classification adapters on the real data, then evaluates every method on every split.
 # Runs after tools/train-bundle.sh (which writes the data, the base model, the MAP adapters and Laplace).
+# BLoB's KL weight and SWAG's learning rate are the values the validation NLL chose (README, Results).
 # Usage: tools/train-posteriors.sh [work folder (default artifacts)] [bundle folder (default models/demo)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,17 +16,19 @@ mkdir -p "$work"; touch "$work/posterior-times.txt"
 
 declare -A train_size=([wordnet-mcq]=500 [spam]=300)
 declare -A steps=([wordnet-mcq]=1500 [spam]=400)
-members=${MEMBERS:-3}
+declare -A blob_kl=([wordnet-mcq]=${BLOB_KL_WEIGHT:-0.1} [spam]=${BLOB_KL_WEIGHT:-0.1})
+declare -A swag_lr=([wordnet-mcq]=${SWAG_LR:-1e-2} [spam]=${SWAG_LR:-1e-2})
+members=${MEMBERS:-5}
 for task in ${TASKS:-wordnet-mcq spam}; do
   data="$work/data/$task/examples.jsonl"
   adapter="$bundle/adapters/$task"
   n=${train_size[$task]}
-  common=(--base "$bundle/base" --adapter "$adapter" --data "$data" --train-size "$n" --lr 2e-3 --batch-size 8 --prior-precision 1)
-  step "$task fit-mc-dropout" "${cli[@]}" fit-mc-dropout "${common[@]}" --steps "${steps[$task]}" --dropout 0.1
-  step "$task fit-swag" "${cli[@]}" fit-swag "${common[@]}" --steps 200 --every 10 --rank-k 10
-  step "$task fit-blob" "${cli[@]}" fit-blob "${common[@]}" --steps "${steps[$task]}" --prior-std 0.2 --kl-weight "${BLOB_KL_WEIGHT:-1}"
-  step "$task fit-ensemble" "${cli[@]}" fit-ensemble "${common[@]}" --steps "${steps[$task]}" --members "$members"
-  step "$task fit-svgd" "${cli[@]}" fit-ensemble "${common[@]}" --steps "${steps[$task]}" --members "$members" --svgd
+  common=(--base "$bundle/base" --adapter "$adapter" --data "$data" --train-size "$n" --batch-size 8 --prior-precision 1)
+  step "$task fit-mc-dropout" "${cli[@]}" fit-mc-dropout "${common[@]}" --lr 2e-3 --steps "${steps[$task]}" --dropout 0.1
+  step "$task fit-swag" "${cli[@]}" fit-swag "${common[@]}" --lr "${swag_lr[$task]}" --steps 200 --every 10 --rank-k 10
+  step "$task fit-blob" "${cli[@]}" fit-blob "${common[@]}" --lr 2e-3 --steps "${steps[$task]}" --prior-std 0.2 --kl-weight "${blob_kl[$task]}"
+  step "$task fit-ensemble" "${cli[@]}" fit-ensemble "${common[@]}" --lr 2e-3 --steps "${steps[$task]}" --members "$members"
+  step "$task fit-svgd" "${cli[@]}" fit-ensemble "${common[@]}" --lr 2e-3 --steps "${steps[$task]}" --members "$members" --svgd
   step "$task evaluate" "${cli[@]}" evaluate --base "$bundle/base" --adapter "$adapter" --data "$data" --samples 1000 \
     | tee "$work/$task-evaluate-all.txt"
 done
