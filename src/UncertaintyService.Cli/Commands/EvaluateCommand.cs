@@ -36,10 +36,10 @@ internal static class EvaluateCommand
         {
             var pipeline = LoadedPipeline.Load(parse.GetValue(baseFolder)!.FullName, parse.GetValue(adapter)!.FullName, parse.GetValue(data)!.FullName);
             var config = PosteriorConfig.LoadOrDefault(pipeline.AdapterFolder);
-            var wanted = parse.GetValue(methodsOption) is { Length: > 0 } only ? only : config.Methods.ToArray();
-            var unknown = wanted.Where(m => !config.Methods.Contains(m)).ToList();
+            var wanted = parse.GetValue(methodsOption) is { Length: > 0 } only ? only : config.AvailableMethods().ToArray();
+            var unknown = wanted.Where(m => !config.AvailableMethods().Contains(m)).ToList();
             if (unknown.Count > 0)
-                throw new ArgumentException($"--methods {string.Join(", ", unknown)}: not in posterior.json, which lists {string.Join(", ", config.Methods)}");
+                throw new ArgumentException($"--methods {string.Join(", ", unknown)}: not in posterior.json, which lists {string.Join(", ", config.AvailableMethods())}");
             var laplace = wanted.Contains("laplace") ? config.LoadLaplace(pipeline.AdapterFolder, pipeline.Model, pipeline.Adapter) : null;
             var sampled = SampledPosteriorLoader.LoadAll(pipeline.AdapterFolder, config, pipeline.Adapter).Where(p => wanted.Contains(p.Key)).ToList();
             var chosen = parse.GetValue(splits) is { Length: > 0 } s ? s : pipeline.Data.Splits.Where(x => x != "train").ToArray();
@@ -70,7 +70,7 @@ internal static class EvaluateCommand
                 }
                 foreach (var (method, posterior) in sampled)
                 {
-                    int weightDraws = parse.GetValue(weightSamples) ?? config.SampledMethods[method].Samples;
+                    int weightDraws = parse.GetValue(weightSamples) ?? config.SampledEntries()[method].Samples;
                     if (posterior.MaxSamples is { } most) weightDraws = Math.Min(weightDraws, most);
                     timer.Restart();
                     var predictions = ConsoleProgress.Run($"{split}: {method} ({weightDraws} samples)", prompts.Count,

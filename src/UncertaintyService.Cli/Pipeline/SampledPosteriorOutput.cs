@@ -15,6 +15,6 @@ public static class SampledPosteriorOutput
         if (makeDefault) config = config with { Method = method };
         config.Validate(path);
         config.Save(path);
-        AnsiConsole.MarkupLine($"posterior.json lists {string.Join(", ", config.Methods)}; default {config.Method}");
+        AnsiConsole.MarkupLine($"posterior.json lists {string.Join(", ", config.AvailableMethods())}; default {config.Method}");
     }
 }

@@ -35,9 +35,9 @@ public sealed record LoadedAdapter(
     public IReadOnlyDictionary<string, SampledPosterior> Sampled { get; init; } = new Dictionary<string, SampledPosterior>();
 
     /// <summary>Posterior methods this adapter can serve.</summary>
-    public IReadOnlyList<string> Methods => Posterior.Methods;
+    public IReadOnlyList<string> Methods => Posterior.AvailableMethods();
 
     /// <summary>Samples per prompt when a request names none: Laplace's logit draws, or a sampled method's forward passes.</summary>
     public int DefaultSamples(string method) =>
-        Posterior.SampledMethods.TryGetValue(method, out var entry) ? entry.Samples : Posterior.Samples;
+        Posterior.SampledEntries().TryGetValue(method, out var entry) ? entry.Samples : Posterior.Samples;
 }

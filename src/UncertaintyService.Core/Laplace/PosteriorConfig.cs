@@ -57,7 +57,7 @@ public sealed record PosteriorConfig
     public SampledMethodEntry? McDropout { get; init; }
 
     /// <summary>The sampled posteriors listed, by method name.</summary>
-    public IReadOnlyDictionary<string, SampledMethodEntry> SampledMethods =>
+    public IReadOnlyDictionary<string, SampledMethodEntry> SampledEntries() =>
         new (string Method, SampledMethodEntry? Entry)[]
         {
             (BlobPosterior.MethodName, Blob), (SwagPosterior.MethodName, Swag), (ParticlePosterior.EnsembleMethod, Ensemble),
@@ -65,8 +65,8 @@ public sealed record PosteriorConfig
         }.Where(p => p.Entry is not null).ToDictionary(p => p.Method, p => p.Entry!);
 
     /// <summary>The methods this file makes available: map always, laplace with a prior precision, then each sampled one.</summary>
-    public IReadOnlyList<string> Methods =>
-        SupportedMethods.Where(m => m == "map" || (m == "laplace" ? PriorPrecision is not null : SampledMethods.ContainsKey(m))).ToList();
+    public IReadOnlyList<string> AvailableMethods() =>
+        SupportedMethods.Where(m => m == "map" || (m == "laplace" ? PriorPrecision is not null : SampledEntries().ContainsKey(m))).ToList();
 
     /// <summary>This config with <paramref name="method"/>'s entry set (or replaced).</summary>
     public PosteriorConfig WithSampled(string method, SampledMethodEntry entry) => method switch
@@ -103,7 +103,7 @@ public sealed record PosteriorConfig
         }
 
         Require(SupportedMethods.Contains(Method), "method", $"'{Method}' is not supported; supported: {string.Join(", ", SupportedMethods)}");
-        Require(Methods.Contains(Method), "method", $"'{Method}' is the default but this file does not configure it; configured: {string.Join(", ", Methods)}");
+        Require(AvailableMethods().Contains(Method), "method", $"'{Method}' is the default but this file does not configure it; configured: {string.Join(", ", AvailableMethods())}");
         Require(PriorPrecision is null || (PriorPrecision > 0 && double.IsFinite(PriorPrecision.Value)), "prior_precision", "must be positive and finite");
         Require(SupportedPriorTunings.Contains(PriorTuning), "prior_tuning",
             $"'{PriorTuning}' is not one of {string.Join(", ", SupportedPriorTunings)}");
@@ -111,7 +111,7 @@ public sealed record PosteriorConfig
         Require(KfacFile.Length > 0 && Path.GetFileName(KfacFile) == KfacFile && KfacFile is not ("." or ".."), "kfac_file",
             "must be a file name beside posterior.json, not a path");
         Require(NExamples is null or > 0, "n_examples", "must be positive when given");
-        foreach (var (method, entry) in SampledMethods)
+        foreach (var (method, entry) in SampledEntries())
         {
             Require(entry.File.Length > 0 && Path.GetFileName(entry.File) == entry.File && entry.File is not ("." or ".."), $"{method}.file",
                 "must be a file name beside posterior.json, not a path");

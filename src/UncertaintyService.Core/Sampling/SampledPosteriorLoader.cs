@@ -7,7 +7,7 @@ namespace UncertaintyService.Core.Sampling;
 public static class SampledPosteriorLoader
 {
     public static IReadOnlyDictionary<string, SampledPosterior> LoadAll(string adapterFolder, PosteriorConfig config, LoraAdapter adapter) =>
-        config.SampledMethods.ToDictionary(p => p.Key, p => Load(adapterFolder, p.Key, p.Value, adapter));
+        config.SampledEntries().ToDictionary(p => p.Key, p => Load(adapterFolder, p.Key, p.Value, adapter));
 
     public static SampledPosterior Load(string adapterFolder, string method, SampledMethodEntry entry, LoraAdapter adapter)
     {

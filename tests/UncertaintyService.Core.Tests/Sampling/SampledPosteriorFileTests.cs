@@ -147,8 +147,12 @@ public class SampledPosteriorFileTests
             McDropout = new SampledMethodEntry { File = "mc_dropout.safetensors" },
         };
         config.Save(folder.File(PosteriorConfig.FileName));
+        // Only what configures the posterior is written, not what is derived from it.
+        var written = File.ReadAllText(folder.File(PosteriorConfig.FileName));
+        Assert.DoesNotContain("\"methods\"", written);
+        Assert.DoesNotContain("sampled_methods", written);
         var loaded = PosteriorConfig.LoadOrDefault(folder.Path);
-        Assert.Equal(["map", "blob", "swag", "ensemble", "svgd", "mc_dropout"], loaded.Methods);
+        Assert.Equal(["map", "blob", "swag", "ensemble", "svgd", "mc_dropout"], loaded.AvailableMethods());
         var posteriors = SampledPosteriorLoader.LoadAll(folder.Path, loaded, adapter);
         Assert.Equal(["blob", "swag", "ensemble", "svgd", "mc_dropout"], posteriors.Keys);
         Assert.Null(loaded.LoadLaplace(folder.Path, Tiny.Model(Tiny.Config()), adapter));
@@ -160,6 +164,7 @@ public class SampledPosteriorFileTests
             Rejected.Bundle(() => PosteriorConfig.Load(path), PosteriorConfig.FileName, key, words);
         }
         Check("""{"method": "laplace"}""", "method", "does not configure");
+        Check("""{"method": "map", "methods": ["map"]}""", "methods", "");
         Check("""{"method": "blob", "blob": {"file": "../blob.safetensors"}}""", "blob.file", "not a path");
         Check("""{"method": "blob", "blob": {"file": "blob.safetensors", "samples": 0}}""", "blob.samples", "at least 1");
         File.WriteAllText(path, """{"method": "ensemble", "ensemble": {"file": "ensemble.safetensors", "samples": 4}}""");
