@@ -38,10 +38,10 @@ var sampledRows = SampledBenchmark.Run($"demo ({demo.Model.Config.HiddenSize} hi
     [1, 8], 10, repetitions).ToList();
 sampledRows.AddRange(SampledBenchmark.Run("Llama-7B layer slice", slice, sliceAdapter, sliceFactors, 16, 4, [1, 8], 10, quick ? 1 : 3));
 Console.WriteLine();
-Console.WriteLine("| model | batch | method | forward passes per prompt | ms | / MAP |");
+Console.WriteLine("| model | batch | method | passes per prompt | ms | / MAP |");
 Console.WriteLine("| --- | --- | --- | --- | --- | --- |");
 foreach (var r in sampledRows)
-    Console.WriteLine($"| {r.Model} | {r.Batch} | {r.Method} | {r.ForwardPasses} | {r.Ms:F1} | {r.Ratio:F2} |");
+    Console.WriteLine($"| {r.Model} | {r.Batch} | {r.Method} | {r.Passes} | {r.Ms:F1} | {r.Ratio:F2} |");
 
 var throughput = await ThroughputBenchmark.Run([1, 8, 32], TimeSpan.FromSeconds(quick ? 5 : 15));
 Console.WriteLine();

@@ -14,7 +14,7 @@ namespace UncertaintyService.Benchmarks;
 /// </summary>
 internal static class SampledBenchmark
 {
-    public sealed record Row(string Model, int Batch, string Method, int ForwardPasses, double Ms, double MapMs)
+    public sealed record Row(string Model, int Batch, string Method, string Passes, double Ms, double MapMs)
     {
         public double Ratio => Ms / MapMs;
     }
@@ -39,12 +39,12 @@ internal static class SampledBenchmark
                 .Select(_ => (IReadOnlyList<int>)Enumerable.Range(0, promptLength).Select(_ => random.Next(3, model.Config.VocabSize)).ToArray())
                 .ToList();
             double map = Timing.MedianMilliseconds(() => MapPredictor.Logits(model, adapter, prompts, labels), repetitions);
-            yield return new Row(name, batch, "map", 1, map, map);
-            yield return new Row(name, batch, "laplace", 1, Timing.MedianMilliseconds(() => LaplacePredictor.LogitMoments(laplace, prompts, labels), repetitions), map);
+            yield return new Row(name, batch, "map", "1 forward", map, map);
+            yield return new Row(name, batch, "laplace", $"1 forward + {classes} backward", Timing.MedianMilliseconds(() => LaplacePredictor.LogitMoments(laplace, prompts, labels), repetitions), map);
             foreach (var posterior in sampled)
             {
                 double ms = Timing.MedianMilliseconds(() => SampledPredictor.Predict(posterior, model, prompts, labels, samples, 1), repetitions);
-                yield return new Row(name, batch, posterior.Method == "ensemble" ? "ensemble / svgd" : posterior.Method, samples, ms, map);
+                yield return new Row(name, batch, posterior.Method == "ensemble" ? "ensemble / svgd" : posterior.Method, $"{samples} forward", ms, map);
             }
         }
     }
