@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the trained demo bundle: real data, a base model pre-trained from scratch, and for each
-# task a LoRA MAP fine-tune, K-FAC factors, an evidence-tuned prior and a calibration report.
+# task a LoRA MAP fine-tune, K-FAC factors, an evidence-tuned prior and a calibration report, then
+# (tools/train-posteriors.sh) every sampled posterior and a calibration report of every method.
 # Usage: tools/train-bundle.sh [work folder (default artifacts)] [bundle folder (default models/demo)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,3 +48,7 @@ for task in wordnet-mcq spam vader-reward; do
   cp "$work/adapters/$task"/{adapter_config.json,adapter_model.safetensors,task.json,kfac.safetensors,posterior.json,calibration.json} "$bundle/adapters/$task/"
 done
 du -sh "$bundle"
+
+# The sampled posteriors (BLoB, SWAG, ensemble, SVGD, MC dropout) of the classification adapters, fitted
+# and evaluated in the bundle itself.
+tools/train-posteriors.sh "$work" "$bundle"
