@@ -50,18 +50,8 @@ internal static class TunePriorCommand
                 byValidation = (lambda, value);
             }
 
-            bool useValidation = parse.GetValue(objective) == "validation_nll" && byValidation is not null;
-            // Keep what else posterior.json lists (sampled posteriors); Laplace becomes the default.
-            var config = PosteriorConfig.LoadOrDefault(pipeline.AdapterFolder) with
-            {
-                Method = "laplace",
-                PriorPrecision = useValidation ? byValidation!.Value.Lambda : evidenceLambda,
-                PriorTuning = useValidation ? "validation_nll" : "evidence",
-                LogEvidence = useValidation ? null : logEvidence,
-                Samples = parse.GetValue(samples),
-                NExamples = factors.Metadata.NExamples,
-            };
-            config.Save(Path.Combine(pipeline.AdapterFolder, PosteriorConfig.FileName));
+            var config = PriorChoice.Save(pipeline.AdapterFolder, parse.GetValue(objective)!, evidenceLambda, logEvidence, byValidation,
+                parse.GetValue(samples), factors.Metadata.NExamples);
             AnsiConsole.MarkupLine($"log p(D|theta_MAP) = {logLikelihood:F2} over {prompts.Count} examples; "
                 + $"evidence: lambda = {evidenceLambda:G4} (log evidence {logEvidence:F2})");
             if (byValidation is { } v)

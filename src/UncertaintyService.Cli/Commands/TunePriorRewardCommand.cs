@@ -48,17 +48,8 @@ internal static class TunePriorRewardCommand
             if (validationChosen.Count > 0)
                 byValidation = PriorTuning.MinimiseValidationNll(RewardPredictions.ProbitNllByPrior(posterior, validationChosen, validationRejected, batch));
 
-            bool useValidation = parse.GetValue(objective) == "validation_nll" && byValidation is not null;
-            var config = new PosteriorConfig
-            {
-                Method = "laplace",
-                PriorPrecision = useValidation ? byValidation!.Value.Lambda : evidenceLambda,
-                PriorTuning = useValidation ? "validation_nll" : "evidence",
-                LogEvidence = useValidation ? null : logEvidence,
-                Samples = parse.GetValue(samples),
-                NExamples = factors.Metadata.NExamples,
-            };
-            config.Save(Path.Combine(pipeline.AdapterFolder, PosteriorConfig.FileName));
+            var config = PriorChoice.Save(pipeline.AdapterFolder, parse.GetValue(objective)!, evidenceLambda, logEvidence, byValidation,
+                parse.GetValue(samples), factors.Metadata.NExamples);
             AnsiConsole.MarkupLine($"log p(D|theta_MAP) = {logLikelihood:F2} over {chosen.Count} pairs; evidence: lambda = {evidenceLambda:G4} (log evidence {logEvidence:F2})");
             if (byValidation is { } v)
                 AnsiConsole.MarkupLine($"validation NLL (probit): lambda = {v.Lambda:G4} (NLL {v.Nll:F4} over {validationChosen.Count} pairs)");

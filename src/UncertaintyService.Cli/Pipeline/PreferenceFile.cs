@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text.Json;
 using UncertaintyService.Core.Bundles;
 using UncertaintyService.Core.Tokenization;
 using UncertaintyService.Data;
@@ -26,29 +24,12 @@ public sealed class PreferenceFile
 
     public static PreferenceFile Load(string path)
     {
-        var bytes = File.ReadAllBytes(path);
-        var options = new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-        var pairs = new List<PreferencePair>();
-        int number = 0;
-        foreach (var line in System.Text.Encoding.UTF8.GetString(bytes).Split('\n'))
-        {
-            number++;
-            if (line.Trim().Length == 0) continue;
-            PreferencePair? pair;
-            try
-            {
-                pair = JsonSerializer.Deserialize<PreferencePair>(line, options);
-            }
-            catch (JsonException e)
-            {
-                throw new InvalidDataException($"{path}:{number}: not a preference pair ({e.Message})");
-            }
-            if (pair is null || pair.Prompt is null || string.IsNullOrEmpty(pair.Chosen) || string.IsNullOrEmpty(pair.Rejected)
-                || string.IsNullOrEmpty(pair.Split) || !(pair.Preference is >= 0 and <= 1))
-                throw new InvalidDataException($"{path}:{number}: needs prompt, chosen, rejected, split and a preference in [0, 1]");
-            pairs.Add(pair);
-        }
-        return new PreferenceFile(path, pairs, Convert.ToHexStringLower(SHA256.HashData(bytes)));
+        var (pairs, sha256) = JsonLinesFile.Read<PreferencePair>(path, "a preference pair", pair =>
+            pair is null || pair.Prompt is null || string.IsNullOrEmpty(pair.Chosen) || string.IsNullOrEmpty(pair.Rejected)
+                || string.IsNullOrEmpty(pair.Split) || !(pair.Preference is >= 0 and <= 1)
+                ? "needs prompt, chosen, rejected, split and a preference in [0, 1]"
+                : null);
+        return new PreferenceFile(path, pairs, sha256);
     }
 
     public IReadOnlyList<PreferencePair> Split(string split, int? limit = null)

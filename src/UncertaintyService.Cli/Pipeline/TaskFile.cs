@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text.Json;
 using UncertaintyService.Core.Bundles;
 using UncertaintyService.Core.Tokenization;
 using UncertaintyService.Data;
@@ -31,28 +29,11 @@ public sealed class TaskFile
     {
         var definitionPath = taskJson ?? System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, TaskDefinition.FileName);
         var definition = TaskDefinition.Load(definitionPath);
-        var bytes = File.ReadAllBytes(path);
-        var examples = new List<TaskExample>();
-        var options = new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-        int number = 0;
-        foreach (var line in System.Text.Encoding.UTF8.GetString(bytes).Split('\n'))
-        {
-            number++;
-            if (line.Trim().Length == 0) continue;
-            TaskExample? example;
-            try
-            {
-                example = JsonSerializer.Deserialize<TaskExample>(line, options);
-            }
-            catch (JsonException e)
-            {
-                throw new InvalidDataException($"{path}:{number}: not a task example ({e.Message})");
-            }
-            if (example is null || string.IsNullOrEmpty(example.Prompt) || !definition.Labels.Contains(example.Label) || string.IsNullOrEmpty(example.Split))
-                throw new InvalidDataException($"{path}:{number}: needs a prompt, a split, and a label among {string.Join(", ", definition.Labels)}");
-            examples.Add(example);
-        }
-        return new TaskFile(path, definition, examples, Convert.ToHexStringLower(SHA256.HashData(bytes)));
+        var (examples, sha256) = JsonLinesFile.Read<TaskExample>(path, "a task example", example =>
+            example is null || string.IsNullOrEmpty(example.Prompt) || !definition.Labels.Contains(example.Label) || string.IsNullOrEmpty(example.Split)
+                ? $"needs a prompt, a split, and a label among {string.Join(", ", definition.Labels)}"
+                : null);
+        return new TaskFile(path, definition, examples, sha256);
     }
 
     /// <summary>The examples of one split, optionally only the first <paramref name="limit"/> (splits are shuffled when written).</summary>

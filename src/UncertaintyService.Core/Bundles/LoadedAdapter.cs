@@ -34,8 +34,8 @@ public sealed record LoadedAdapter(
     /// <summary>The sampled posteriors (BLoB, SWAG, ensembles, SVGD, MC dropout) posterior.json lists, by method.</summary>
     public IReadOnlyDictionary<string, SampledPosterior> Sampled { get; init; } = new Dictionary<string, SampledPosterior>();
 
-    /// <summary>Posterior methods this adapter can serve.</summary>
-    public IReadOnlyList<string> Methods => Posterior.AvailableMethods();
+    /// <summary>Posterior methods this adapter can serve; every request checks its method against them.</summary>
+    public IReadOnlyList<string> Methods { get; } = Posterior.AvailableMethods();
 
     /// <summary>Samples per prompt when a request names none: Laplace's logit draws, or a sampled method's forward passes.</summary>
     public int DefaultSamples(string method) =>

@@ -10,17 +10,24 @@ public static class LoraAdapterWriter
     {
         Directory.CreateDirectory(folder);
         adapter.Config.Save(Path.Combine(folder, LoraConfig.FileName));
-        var tensors = new Dictionary<string, Tensor>();
-        foreach (var module in adapter.Modules)
-        {
-            tensors[module.NameA + ".weight"] = module.A.detach().to(dtype, CPU);
-            tensors[module.NameB + ".weight"] = module.B.detach().to(dtype, CPU);
-        }
+        var tensors = ModuleTensors(adapter, dtype);
         foreach (var saved in adapter.SavedModules)
         {
             tensors[$"{LoraModule.PeftPrefix}{saved.ModulePath}.weight"] = saved.Weight.detach().to(dtype, CPU);
             if (saved.Bias is not null) tensors[$"{LoraModule.PeftPrefix}{saved.ModulePath}.bias"] = saved.Bias.detach().to(dtype, CPU);
         }
         SafeTensorsWriter.Write(Path.Combine(folder, LoraAdapterLoader.WeightsFile), tensors);
+    }
+
+    /// <summary>Every LoRA module's A and B under its PEFT key, on the CPU (saved whole modules not included).</summary>
+    public static Dictionary<string, Tensor> ModuleTensors(LoraAdapter adapter, ScalarType dtype = ScalarType.Float32)
+    {
+        var tensors = new Dictionary<string, Tensor>();
+        foreach (var module in adapter.Modules)
+        {
+            tensors[module.NameA + ".weight"] = module.A.detach().to(dtype, CPU);
+            tensors[module.NameB + ".weight"] = module.B.detach().to(dtype, CPU);
+        }
+        return tensors;
     }
 }

@@ -69,13 +69,9 @@ public sealed class BlobPosterior : SampledPosterior
 
     public void Save(string path)
     {
-        var tensors = new Dictionary<string, Tensor>();
+        var tensors = LoraAdapterWriter.ModuleTensors(Adapter);
         foreach (var module in Adapter.Modules)
-        {
-            tensors[module.NameA + ".weight"] = module.A.detach().to(ScalarType.Float32, CPU);
             tensors[module.NameA + SigmaSuffix] = SigmaParameters[module.ModulePath].detach().to(ScalarType.Float32, CPU);
-            tensors[module.NameB + ".weight"] = module.B.detach().to(ScalarType.Float32, CPU);
-        }
         SafeTensorsWriter.Write(path, tensors, new Dictionary<string, string>
         {
             ["format"] = Format,
@@ -92,15 +88,8 @@ public sealed class BlobPosterior : SampledPosterior
         if (!Enum.TryParse<SigmaMapping>(mappingText, ignoreCase: true, out var mapping) || mappingText.Any(char.IsDigit))
             throw new BundleFormatException(path, "__metadata__.sigma_mapping", $"'{mappingText}' is not square or softplus");
         double priorStd = file.Number("prior_std", v => v > 0 && double.IsFinite(v), "must be positive and finite");
-        var modules = new List<LoraModule>();
-        var g = new Dictionary<string, Tensor>();
-        foreach (var module in structure.Modules)
-        {
-            var a = file.Take(module.NameA + ".weight", module.A.shape[0], module.A.shape[1]);
-            var b = file.Take(module.NameB + ".weight", module.B.shape[0], module.B.shape[1]);
-            g[module.ModulePath] = file.Take(module.NameA + SigmaSuffix, module.A.shape[0], module.A.shape[1]);
-            modules.Add(new LoraModule(module.ModulePath, a.to(module.A.dtype, module.A.device), b.to(module.B.dtype, module.B.device), module.Scale));
-        }
+        var modules = structure.Modules.Select(file.TakeModule).ToList();
+        var g = structure.Modules.ToDictionary(m => m.ModulePath, m => file.Take(m.NameA + SigmaSuffix, m.A.shape[0], m.A.shape[1]));
         file.RequireAllUsed();
         var mean = new LoraAdapter(structure.Id, structure.Config, modules, structure.SavedModules);
         return new BlobPosterior(path, mean, g, mapping, priorStd);

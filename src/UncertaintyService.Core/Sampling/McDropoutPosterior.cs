@@ -23,13 +23,7 @@ public sealed class McDropoutPosterior(string filePath, LoraAdapter weights, dou
 
     public void Save(string path)
     {
-        var tensors = new Dictionary<string, Tensor>();
-        foreach (var module in Adapter.Modules)
-        {
-            tensors[module.NameA + ".weight"] = module.A.detach().to(ScalarType.Float32, CPU);
-            tensors[module.NameB + ".weight"] = module.B.detach().to(ScalarType.Float32, CPU);
-        }
-        SafeTensorsWriter.Write(path, tensors, new Dictionary<string, string>
+        SafeTensorsWriter.Write(path, LoraAdapterWriter.ModuleTensors(Adapter), new Dictionary<string, string>
         {
             ["format"] = Format,
             ["dropout"] = DropoutProbability.ToString("R", CultureInfo.InvariantCulture),
@@ -40,9 +34,7 @@ public sealed class McDropoutPosterior(string filePath, LoraAdapter weights, dou
     {
         using var file = PosteriorTensorFile.Open(path, Format);
         double p = file.Number("dropout", v => v is > 0 and < 1, "must be in (0, 1)");
-        var modules = structure.Modules.Select(m => new LoraModule(m.ModulePath,
-            file.Take(m.NameA + ".weight", m.A.shape[0], m.A.shape[1]).to(m.A.dtype, m.A.device),
-            file.Take(m.NameB + ".weight", m.B.shape[0], m.B.shape[1]).to(m.B.dtype, m.B.device), m.Scale)).ToList();
+        var modules = structure.Modules.Select(file.TakeModule).ToList();
         file.RequireAllUsed();
         return new McDropoutPosterior(path, new LoraAdapter(structure.Id, structure.Config, modules, structure.SavedModules), p);
     }

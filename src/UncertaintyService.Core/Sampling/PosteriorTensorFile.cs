@@ -1,5 +1,6 @@
 using System.Globalization;
 using UncertaintyService.Core.Formats;
+using UncertaintyService.Core.Lora;
 using UncertaintyService.Core.SafeTensors;
 using static TorchSharp.torch;
 
@@ -60,6 +61,12 @@ internal sealed class PosteriorTensorFile : IDisposable
             throw new BundleFormatException(Path, name, "contains NaN or infinite values");
         return tensor;
     }
+
+    /// <summary>A module's PEFT tensors <c>lora_A.weight</c> and <c>lora_B.weight</c>, shaped and placed like <paramref name="structure"/>'s.</summary>
+    public LoraModule TakeModule(LoraModule structure) => new(structure.ModulePath,
+        Take(structure.NameA + ".weight", structure.A.shape[0], structure.A.shape[1]).to(structure.A.dtype, structure.A.device),
+        Take(structure.NameB + ".weight", structure.B.shape[0], structure.B.shape[1]).to(structure.B.dtype, structure.B.device),
+        structure.Scale);
 
     public void RequireAllUsed()
     {

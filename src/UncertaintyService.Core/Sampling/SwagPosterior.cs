@@ -27,11 +27,14 @@ public sealed class SwagPosterior : SampledPosterior
     public const string DefaultFileName = "swag.safetensors";
     public const string Format = "swag-v1";
 
+    private readonly IReadOnlyDictionary<string, Tensor> diagonalStds;
+
     public SwagPosterior(string filePath, LoraAdapter mean, IReadOnlyDictionary<string, SwagMoments> moments, int deviationColumns, double scale, int snapshots)
         : base(MethodName, filePath, mean)
     {
         if (deviationColumns == 1) throw new ArgumentOutOfRangeException(nameof(deviationColumns), "K must be 0 (diagonal only) or at least 2.");
         Moments = moments;
+        diagonalStds = moments.ToDictionary(p => p.Key, p => p.Value.DiagonalStd());
         DeviationColumns = deviationColumns;
         Scale = scale;
         Snapshots = snapshots;
@@ -56,7 +59,7 @@ public sealed class SwagPosterior : SampledPosterior
         {
             var m = Moments[name];
             var shape = m.Mean.shape;
-            var draw = m.DiagonalStd().unsqueeze(0) * randn(new[] { samples, shape[0], shape[1] }, ScalarType.Float64, CPU, generator: generator);
+            var draw = diagonalStds[name].unsqueeze(0) * randn(new[] { samples, shape[0], shape[1] }, ScalarType.Float64, CPU, generator: generator);
             if (lowRank is not null)
                 draw += lowRank.matmul(m.Deviations!.view(DeviationColumns, -1)).view(samples, shape[0], shape[1]) / Math.Sqrt(DeviationColumns - 1);
             return (m.Mean.unsqueeze(0) + Math.Sqrt(Scale) * draw).to(dtype, device);
