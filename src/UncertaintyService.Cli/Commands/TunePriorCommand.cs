@@ -13,12 +13,11 @@ internal static class TunePriorCommand
         var baseFolder = CommonOptions.Base();
         var adapter = CommonOptions.Adapter();
         var data = CommonOptions.Data();
-        var objective = new Option<string>("--objective") { Description = "Which choice posterior.json keeps: evidence or validation_nll.", DefaultValueFactory = _ => "evidence" };
-        objective.AcceptOnlyFromAmong("evidence", "validation_nll");
+        var objective = PriorChoice.Objective();
         var trainSize = CommonOptions.TrainSize();
         var batchSize = CommonOptions.BatchSize(16);
         var maxTokens = CommonOptions.MaxTokens();
-        var samples = new Option<int>("--samples") { Description = "Default Monte Carlo samples written to posterior.json.", DefaultValueFactory = _ => 1000 };
+        var samples = PriorChoice.Samples();
         var command = new Command("tune-prior", "Choose the prior precision by the model evidence (and report the validation-NLL choice beside it).")
         {
             baseFolder, adapter, data, objective, trainSize, batchSize, maxTokens, samples,
