@@ -88,7 +88,7 @@ public static class KfacFitter
         using var scope = NewDisposeScope();
         using var grad = enable_grad();
         var batch = TokenBatch.Create(prompts, model.Device);
-        var recorder = new LoraActivationRecorder();
+        using var recorder = new LoraActivationRecorder();
         var logits = model.Forward(batch, adapter.Head, new ForwardContext { Adapter = adapter, Recorder = recorder }).index_select(1, classes);
 
         var logProbabilities = nn.functional.log_softmax(logits.detach().to(ScalarType.Float64), 1);

@@ -60,7 +60,7 @@ public sealed class LoraJacobian
         using var scope = NewDisposeScope();
         using var grad = enable_grad();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var recorder = new LoraActivationRecorder();
+        using var recorder = new LoraActivationRecorder();
         var context = new ForwardContext { Adapter = adapter, Recorder = recorder };
         var logits = model.Forward(batch, adapter.Head, context).index_select(1, classIndices);
 

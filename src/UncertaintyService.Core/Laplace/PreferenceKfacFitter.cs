@@ -110,6 +110,8 @@ public static class PreferenceKfacFitter
         using var grad = enable_grad();
         var batches = new[] { TokenBatch.Create(chosen, model.Device), TokenBatch.Create(rejected, model.Device) };
         var recorders = new[] { new LoraActivationRecorder(), new LoraActivationRecorder() };
+        using var chosenRecorder = recorders[0];
+        using var rejectedRecorder = recorders[1];
         var rewards = batches.Select((batch, i) =>
             model.Forward(batch, ModelHead.Score, new ForwardContext { Adapter = adapter, Recorder = recorders[i] }).select(1, 0)).ToArray();
         var difference = rewards[0] - rewards[1];

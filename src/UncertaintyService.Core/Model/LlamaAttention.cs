@@ -14,6 +14,7 @@ public sealed class LlamaAttention(LlamaConfig config, LinearWeight q, LinearWei
     {
         long batch = x.shape[0], length = x.shape[1];
         int heads = config.NumAttentionHeads, kvHeads = config.KeyValueHeads, dim = config.AttentionHeadDim;
+        long group = heads / kvHeads;
 
         var query = context.Linear(x, Q).view(batch, length, heads, dim).transpose(1, 2);
         var key = context.Linear(x, K).view(batch, length, kvHeads, dim).transpose(1, 2);
@@ -21,41 +22,30 @@ public sealed class LlamaAttention(LlamaConfig config, LinearWeight q, LinearWei
 
         query = RotaryEmbedding.Apply(query, inputs.Cos, inputs.Sin);
         key = RotaryEmbedding.Apply(key, inputs.Cos, inputs.Sin);
-        if (kvHeads != heads)
-        {
-            key = key.repeat_interleave(heads / kvHeads, dim: 1);
-            value = value.repeat_interleave(heads / kvHeads, dim: 1);
-        }
 
-        // Softmax in at least float32. Masked scores get the dtype's lowest finite value rather than
-        // -inf: a query whose keys are all masked (left padding) then gets finite uniform weights
-        // instead of NaN, and a real query gives masked keys a weight of exactly zero.
-        var scoreType = query.dtype is ScalarType.Float16 or ScalarType.BFloat16 ? ScalarType.Float32 : query.dtype;
-        var scores = query.to(scoreType).matmul(key.to(scoreType).transpose(-2, -1)) / Math.Sqrt(dim);
-        scores = scores.masked_fill(inputs.Blocked, LowestFinite(scoreType));
-        var weights = scores.softmax(-1).to(value.dtype);
-
-        var attended = weights.matmul(value).transpose(1, 2).reshape(batch, length, heads * dim);
+        // Grouped-query attention without repeating K and V: query head h reads key head h / group, so
+        // the group's query heads are stacked along the sequence axis of their key head, (B, kvH, group*T, d),
+        // and the mask is tiled the same way. libtorch's fused kernel keeps softmax in float32 for
+        // half types, never forms the (T, T) scores of all heads at once, and gives a fully masked
+        // query (left padding) an output of zero rather than NaN.
+        var grouped = query.reshape(batch, kvHeads, group * length, dim);
+        var attended = nn.functional.scaled_dot_product_attention(grouped, key, value, inputs.Allowed)
+            .view(batch, heads, length, dim).transpose(1, 2).reshape(batch, length, heads * dim);
         return context.Linear(attended, O);
     }
-
-    private static double LowestFinite(ScalarType type) => type switch
-    {
-        ScalarType.Float64 => double.MinValue,
-        _ => float.MinValue,
-    };
 }
 
-/// <summary>What every layer's attention shares for one batch: rotary angles and the blocked (query, key) pairs.</summary>
-public sealed record AttentionInputs(Tensor Cos, Tensor Sin, Tensor Blocked)
+/// <summary>What every layer's attention shares for one batch: rotary angles and the allowed (query, key) pairs.</summary>
+public sealed record AttentionInputs(Tensor Cos, Tensor Sin, Tensor Allowed)
 {
     /// <summary>
     /// Builds the inputs from an attention mask (B, T) of ones on real tokens. Positions count real
     /// tokens only, so a left-padded prompt sees the same rotary angles as the unpadded one.
+    /// <paramref name="queryGroup"/> query heads share each key head; the mask is tiled for them.
     /// </summary>
-    public static AttentionInputs Create(Tensor attentionMask, RotaryEmbedding rotary, int? slidingWindow, ScalarType dtype)
+    public static AttentionInputs Create(Tensor attentionMask, RotaryEmbedding rotary, int? slidingWindow, ScalarType dtype, long queryGroup)
     {
-        long length = attentionMask.shape[1];
+        long batch = attentionMask.shape[0], length = attentionMask.shape[1];
         var real = attentionMask.to(ScalarType.Bool);
         var positions = real.to(ScalarType.Int64).cumsum(1).sub(1).clamp_min(0);
         var (cos, sin) = rotary.Angles(positions, dtype);
@@ -65,8 +55,10 @@ public sealed record AttentionInputs(Tensor Cos, Tensor Sin, Tensor Blocked)
         var allowed = distance.ge(0);
         if (slidingWindow is { } window)
             allowed = allowed.logical_and(distance.lt(window));
-        // (B, 1, T, T): blocked when the key is in the future, outside the window, or padding.
-        var blocked = allowed.logical_not().unsqueeze(0).logical_or(real.logical_not().unsqueeze(1)).unsqueeze(1);
-        return new AttentionInputs(cos, sin, blocked);
+        // (B, 1, group*T, T): allowed when the key is not in the future, inside the window, and real.
+        allowed = allowed.unsqueeze(0).logical_and(real.unsqueeze(1)).unsqueeze(1);
+        if (queryGroup > 1)
+            allowed = allowed.unsqueeze(2).expand(batch, 1, queryGroup, length, length).reshape(batch, 1, queryGroup * length, length);
+        return new AttentionInputs(cos, sin, allowed);
     }
 }

@@ -96,14 +96,24 @@ public sealed class LlamaModel
 
     private Tensor DecoderOutput(TokenBatch batch, ForwardContext context)
     {
-        var inputs = AttentionInputs.Create(batch.AttentionMask, rotary, Config.EffectiveSlidingWindow, DType);
+        var inputs = AttentionInputs.Create(batch.AttentionMask, rotary, Config.EffectiveSlidingWindow, DType,
+            Config.NumAttentionHeads / Config.KeyValueHeads);
         var hidden = EmbedTokens.index_select(0, batch.InputIds.flatten()).view(batch.InputIds.shape[0], batch.InputIds.shape[1], -1);
         // Recording for a Jacobian: the graph must start at the embeddings so gradients reach every
         // LoRA activation, while no parameter (frozen base or adapter) needs requires_grad.
         if (context.Recorder is not null)
             hidden = hidden.detach().requires_grad_(true);
         foreach (var layer in Layers)
-            hidden = layer.Forward(hidden, inputs, context);
+        {
+            // Memory flat in depth: a layer's temporaries die with its scope, and its input once the
+            // output exists. Under autograd the graph keeps what backward needs whatever the handles do;
+            // the recorder owns the activations it keeps.
+            Tensor next;
+            using (NewDisposeScope())
+                next = layer.Forward(hidden, inputs, context).MoveToOuterDisposeScope();
+            hidden.Dispose();
+            hidden = next;
+        }
         return hidden;
     }
 

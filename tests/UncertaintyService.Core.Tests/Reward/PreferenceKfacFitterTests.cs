@@ -98,6 +98,8 @@ public sealed class PreferenceKfacFitterTests : IDisposable
         {
             using var grad = enable_grad();
             var recorders = new[] { new LoraActivationRecorder(), new LoraActivationRecorder() };
+            using var chosenRecorder = recorders[0];
+            using var rejectedRecorder = recorders[1];
             var rewards = new[] { chosen[n], rejected[n] }.Select((text, i) =>
                 model.Forward(TokenBatch.Create([text], CPU), ModelHead.Score, new ForwardContext { Adapter = adapter, Recorder = recorders[i] })[0, 0]).ToArray();
             var d = rewards[0] - rewards[1];

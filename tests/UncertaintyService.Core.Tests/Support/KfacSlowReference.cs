@@ -69,7 +69,7 @@ internal static class KfacSlowReference
         for (int n = 0; n < prompts.Length; n++)
         {
             using var grad = enable_grad();
-            var recorder = new LoraActivationRecorder();
+            using var recorder = new LoraActivationRecorder();
             var logits = model.Forward(TokenBatch.Create([prompts[n]], CPU), adapter.Head, new ForwardContext { Adapter = adapter, Recorder = recorder })[0]
                 .index_select(0, tensor(classes));
             var p = Numeric.Row(logits.detach().softmax(0));
