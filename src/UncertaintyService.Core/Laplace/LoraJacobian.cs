@@ -70,39 +70,37 @@ public sealed class LoraJacobian
         var inputs = activations.SelectMany(a => new[] { a.LowRank, a.UpProjection }).Concat(saved.Select(s => s.Output)).ToList();
         int savedOffset = 2 * activations.Count;
         long prompts = batch.Size, classes = classIndices.shape[0];
-        // Per class only the backward pass; the products with x and h run once per module over all
-        // classes as one batched matmul, so the op count does not grow with C.
-        var perClass = activations.Select(_ => (H: new List<Tensor>(), U: new List<Tensor>())).ToList();
-        var perClassSaved = saved.Select(_ => new List<Tensor>()).ToList();
+        // Per class one backward pass, reduced at once to the (B, D, r) parameter gradients: the
+        // per-position gradients of h and u (as wide as the activations) never outlive their class.
+        var perClass = new Dictionary<(string, LoraSide), List<Tensor>>();
         for (long c = 0; c < classes; c++)
         {
+            using var classScope = NewDisposeScope();
             var gradients = autograd.grad(new[] { logits.select(1, c).sum() }, inputs, retain_graph: c < classes - 1, allow_unused: true);
+            var products = new Dictionary<(string, LoraSide), Tensor>();
             for (int i = 0; i < activations.Count; i++)
             {
-                perClass[i].H.Add(GradientOrZero(gradients[2 * i], activations[i].LowRank, prompts));
-                perClass[i].U.Add(GradientOrZero(gradients[2 * i + 1], activations[i].UpProjection, prompts));
+                var path = activations[i].Module.ModulePath;
+                var x = Positions(activations[i].Input, prompts);                                   // (B, T, in)
+                var h = Positions(activations[i].LowRank, prompts);                                 // (B, T, r)
+                var gh = GradientOrZero(gradients[2 * i], activations[i].LowRank, prompts);         // (B, T, r)
+                var gu = GradientOrZero(gradients[2 * i + 1], activations[i].UpProjection, prompts); // (B, T, out)
+                Accumulate(products, (path, LoraSide.A), x.transpose(1, 2).matmul(gh).to(ScalarType.Float64));  // G_A^T: (B, in, r)
+                Accumulate(products, (path, LoraSide.B), gu.transpose(1, 2).matmul(h).to(ScalarType.Float64));  // G_B: (B, out, r)
             }
             for (int i = 0; i < saved.Count; i++)
-                perClassSaved[i].Add(GradientOrZero(gradients[savedOffset + i], saved[i].Output, prompts));
+            {
+                var x = Positions(saved[i].Input, prompts);                                         // (B, T, in)
+                var gy = GradientOrZero(gradients[savedOffset + i], saved[i].Output, prompts);      // (B, T, out)
+                Accumulate(products, (saved[i].Module.ModulePath, LoraSide.Weight), x.transpose(1, 2).matmul(gy).to(ScalarType.Float64)); // G_W^T: (B, in, out)
+            }
+            foreach (var (key, product) in products)
+            {
+                if (!perClass.TryGetValue(key, out var list)) perClass[key] = list = [];
+                list.Add(product.MoveToOuterDisposeScope());
+            }
         }
-
-        var result = new Dictionary<(string, LoraSide), Tensor>();
-        for (int i = 0; i < activations.Count; i++)
-        {
-            var path = activations[i].Module.ModulePath;
-            var x = Positions(activations[i].Input, prompts).unsqueeze(1);          // (B, 1, T, in)
-            var h = Positions(activations[i].LowRank, prompts).unsqueeze(1);        // (B, 1, T, r)
-            var gh = stack(perClass[i].H, dim: 1);                                  // (B, C, T, r)
-            var gu = stack(perClass[i].U, dim: 1);                                  // (B, C, T, out)
-            Accumulate(result, (path, LoraSide.A), x.transpose(2, 3).matmul(gh).to(ScalarType.Float64));  // G_A^T: (B, C, in, r)
-            Accumulate(result, (path, LoraSide.B), gu.transpose(2, 3).matmul(h).to(ScalarType.Float64));  // G_B: (B, C, out, r)
-        }
-        for (int i = 0; i < saved.Count; i++)
-        {
-            var x = Positions(saved[i].Input, prompts).unsqueeze(1);                // (B, 1, T, in)
-            var gy = stack(perClassSaved[i], dim: 1);                               // (B, C, T, out)
-            Accumulate(result, (saved[i].Module.ModulePath, LoraSide.Weight), x.transpose(2, 3).matmul(gy).to(ScalarType.Float64)); // G_W^T: (B, C, in, out)
-        }
+        var result = perClass.ToDictionary(p => p.Key, p => stack(p.Value, dim: 1)); // (B, C, D, r)
         foreach (var gradient in result.Values) gradient.MoveToOuterDisposeScope();
         return new LoraJacobian(logits.detach().MoveToOuterDisposeScope(), result, forward, clock.Elapsed - forward);
     }

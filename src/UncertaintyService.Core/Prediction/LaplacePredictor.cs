@@ -1,3 +1,4 @@
+using UncertaintyService.Core.Execution;
 using UncertaintyService.Core.Laplace;
 using UncertaintyService.Core.Model;
 using static TorchSharp.torch;
@@ -17,48 +18,56 @@ public static class LaplacePredictor
     /// <param name="classIndices">Per class, the LM-head token id (or the score-head output index).</param>
     /// <param name="seed">Prompt i is sampled with seed + i, so its draws do not depend on what else is in the batch.</param>
     public static IReadOnlyList<ClassPrediction> Predict(LaplaceLoraPosterior posterior, IReadOnlyList<IReadOnlyList<int>> prompts,
-        IReadOnlyList<long> classIndices, int samples, ulong seed)
+        IReadOnlyList<long> classIndices, int samples, ulong seed, TokenBudget? budget = null)
     {
-        var (means, covariances) = LogitMoments(posterior, prompts, classIndices);
+        var (means, covariances) = LogitMoments(posterior, prompts, classIndices, budget);
         return means.Select((mean, i) => new ClassPrediction(mean, covariances[i],
             LogitPredictive.Summarise(mean, covariances[i], samples, unchecked(seed + (ulong)i)))).ToList();
     }
 
     /// <summary>The logit means (B x C) and covariances (B of C x C) for a batch, in float64.</summary>
     public static (double[][] Means, double[][,] Covariances) LogitMoments(LaplaceLoraPosterior posterior,
-        IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<long> classIndices)
+        IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<long> classIndices, TokenBudget? budget = null)
     {
-        var moments = Moments(posterior, prompts, classIndices);
+        var moments = Moments(posterior, prompts, classIndices, budget);
         return (moments.Means, moments.Covariances);
     }
 
-    /// <summary><see cref="LogitMoments"/> with the time each phase took.</summary>
+    /// <summary>
+    /// <see cref="LogitMoments"/> with the time each phase took. Prompts run in chunks under
+    /// <paramref name="budget"/>: each chunk's forward graph and Jacobian are reduced to its C x C
+    /// covariances and freed before the next chunk starts.
+    /// </summary>
     public static LogitMoments Moments(LaplaceLoraPosterior posterior,
-        IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<long> classIndices)
+        IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<long> classIndices, TokenBudget? budget = null)
     {
-        using var scope = NewDisposeScope();
-        var batch = TokenBatch.Create(prompts, posterior.Model.Device);
-        var classes = tensor(classIndices.ToArray(), device: posterior.Model.Device);
-        var jacobian = posterior.JacobianMean(batch, classes);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var variance = posterior.Variance(jacobian).cpu();
-        var covarianceTime = clock.Elapsed;
-        var logits = jacobian.Logits.to(ScalarType.Float64).cpu();
-
-        int count = prompts.Count, c = classIndices.Count;
-        var flatLogits = logits.data<double>().ToArray();
-        var flatVariance = variance.data<double>().ToArray();
-        var means = new double[count][];
-        var covariances = new double[count][,];
-        for (int b = 0; b < count; b++)
+        int c = classIndices.Count;
+        var means = new double[prompts.Count][];
+        var covariances = new double[prompts.Count][,];
+        TimeSpan forward = TimeSpan.Zero, gradients = TimeSpan.Zero, covarianceTime = TimeSpan.Zero;
+        foreach (var chunk in (budget ?? TokenBudget.Default).Chunks(prompts.Select(p => p.Count).ToList()))
         {
-            means[b] = flatLogits.AsSpan(b * c, c).ToArray();
-            covariances[b] = new double[c, c];
-            for (int i = 0; i < c; i++)
-                for (int j = 0; j < c; j++)
-                    covariances[b][i, j] = flatVariance[(b * c + i) * c + j];
+            using var scope = NewDisposeScope();
+            var (offset, count) = chunk.GetOffsetAndLength(prompts.Count);
+            var batch = TokenBatch.Create(prompts.Skip(offset).Take(count).ToList(), posterior.Model.Device);
+            var classes = tensor(classIndices.ToArray(), device: posterior.Model.Device);
+            var jacobian = posterior.JacobianMean(batch, classes);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var flatVariance = posterior.Variance(jacobian).cpu().data<double>().ToArray();
+            covarianceTime += clock.Elapsed;
+            forward += jacobian.ForwardTime;
+            gradients += jacobian.BackwardTime;
+            var flatLogits = jacobian.Logits.to(ScalarType.Float64).cpu().data<double>().ToArray();
+            for (int b = 0; b < count; b++)
+            {
+                means[offset + b] = flatLogits.AsSpan(b * c, c).ToArray();
+                var covariance = covariances[offset + b] = new double[c, c];
+                for (int i = 0; i < c; i++)
+                    for (int j = 0; j < c; j++)
+                        covariance[i, j] = flatVariance[(b * c + i) * c + j];
+            }
         }
-        return new LogitMoments(means, covariances, jacobian.ForwardTime, jacobian.BackwardTime, covarianceTime);
+        return new LogitMoments(means, covariances, forward, gradients, covarianceTime);
     }
 }
 

@@ -1,3 +1,4 @@
+using UncertaintyService.Core.Execution;
 using UncertaintyService.Core.Laplace;
 using UncertaintyService.Core.Lora;
 using UncertaintyService.Core.Model;
@@ -26,41 +27,65 @@ public static class RewardPredictor
 {
     private static readonly long[] RewardOutput = [0];
 
-    public static RewardMoments Laplace(LaplaceLoraPosterior posterior, IReadOnlyList<IReadOnlyList<int>> texts)
+    /// <summary>Each text's reward mean and posterior variance, in chunks under <paramref name="budget"/>.</summary>
+    public static RewardMoments Laplace(LaplaceLoraPosterior posterior, IReadOnlyList<IReadOnlyList<int>> texts, TokenBudget? budget = null)
     {
-        using var scope = NewDisposeScope();
-        var jacobian = Jacobian(posterior, texts);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var variances = Flat(posterior.Variance(jacobian));
-        return new RewardMoments(Flat(jacobian.Logits), variances, jacobian.ForwardTime, jacobian.BackwardTime, clock.Elapsed);
+        var moments = LaplacePredictor.Moments(posterior, texts, RewardOutput, budget);
+        return new RewardMoments(moments.Means.Select(m => m[0]).ToArray(), moments.Covariances.Select(c => c[0, 0]).ToArray(),
+            moments.Forward, moments.Gradients, moments.Covariance);
     }
 
-    public static PairMoments LaplacePairs(LaplaceLoraPosterior posterior, IReadOnlyList<IReadOnlyList<int>> chosen, IReadOnlyList<IReadOnlyList<int>> rejected)
+    /// <summary>
+    /// The joint Gaussian of each pair's rewards. A pair's two texts always share a chunk (two rows
+    /// each, under <paramref name="budget"/>), since their covariance needs both Jacobians at once.
+    /// </summary>
+    public static PairMoments LaplacePairs(LaplaceLoraPosterior posterior, IReadOnlyList<IReadOnlyList<int>> chosen, IReadOnlyList<IReadOnlyList<int>> rejected,
+        TokenBudget? budget = null)
     {
-        using var scope = NewDisposeScope();
-        var first = Jacobian(posterior, chosen);
-        var second = Jacobian(posterior, rejected);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var chosenVariances = Flat(posterior.Variance(first));
-        var rejectedVariances = Flat(posterior.Variance(second));
-        var covariances = Flat(posterior.Covariance(first, second));
-        var covarianceTime = clock.Elapsed / 2;
+        int count = chosen.Count;
+        var chosenMeans = new double[count];
+        var rejectedMeans = new double[count];
+        var chosenVariances = new double[count];
+        var rejectedVariances = new double[count];
+        var covariances = new double[count];
+        TimeSpan[] forward = [TimeSpan.Zero, TimeSpan.Zero], gradients = [TimeSpan.Zero, TimeSpan.Zero];
+        var covarianceTime = TimeSpan.Zero;
+        var lengths = chosen.Select((c, i) => Math.Max(c.Count, rejected[i].Count)).ToList();
+        foreach (var chunk in (budget ?? TokenBudget.Default).Chunks(lengths, rowsPerItem: 2))
+        {
+            using var scope = NewDisposeScope();
+            var (offset, size) = chunk.GetOffsetAndLength(count);
+            var first = Jacobian(posterior, chosen.Skip(offset).Take(size).ToList());
+            var second = Jacobian(posterior, rejected.Skip(offset).Take(size).ToList());
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            Flat(first.Logits).CopyTo(chosenMeans, offset);
+            Flat(second.Logits).CopyTo(rejectedMeans, offset);
+            Flat(posterior.Variance(first)).CopyTo(chosenVariances, offset);
+            Flat(posterior.Variance(second)).CopyTo(rejectedVariances, offset);
+            Flat(posterior.Covariance(first, second)).CopyTo(covariances, offset);
+            covarianceTime += clock.Elapsed;
+            forward[0] += first.ForwardTime;
+            forward[1] += second.ForwardTime;
+            gradients[0] += first.BackwardTime;
+            gradients[1] += second.BackwardTime;
+        }
         return new PairMoments(
-            new RewardMoments(Flat(first.Logits), chosenVariances, first.ForwardTime, first.BackwardTime, covarianceTime),
-            new RewardMoments(Flat(second.Logits), rejectedVariances, second.ForwardTime, second.BackwardTime, covarianceTime),
+            new RewardMoments(chosenMeans, chosenVariances, forward[0], gradients[0], covarianceTime / 2),
+            new RewardMoments(rejectedMeans, rejectedVariances, forward[1], gradients[1], covarianceTime / 2),
             covariances);
     }
 
-    /// <summary>The point estimate: rewards from one forward pass without autograd, variance zero.</summary>
-    public static RewardMoments Map(LlamaModel model, LoraAdapter adapter, IReadOnlyList<IReadOnlyList<int>> texts)
+    /// <summary>The point estimate: rewards from forward passes without autograd, variance zero.</summary>
+    public static RewardMoments Map(LlamaModel model, LoraAdapter adapter, IReadOnlyList<IReadOnlyList<int>> texts, TokenBudget? budget = null)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var means = MapPredictor.Logits(model, adapter, texts, RewardOutput).Select(r => r[0]).ToArray();
+        var means = MapPredictor.Logits(model, adapter, texts, RewardOutput, budget).Select(r => r[0]).ToArray();
         return new RewardMoments(means, new double[means.Length], clock.Elapsed, TimeSpan.Zero, TimeSpan.Zero);
     }
 
-    public static PairMoments MapPairs(LlamaModel model, LoraAdapter adapter, IReadOnlyList<IReadOnlyList<int>> chosen, IReadOnlyList<IReadOnlyList<int>> rejected) =>
-        new(Map(model, adapter, chosen), Map(model, adapter, rejected), new double[chosen.Count]);
+    public static PairMoments MapPairs(LlamaModel model, LoraAdapter adapter, IReadOnlyList<IReadOnlyList<int>> chosen, IReadOnlyList<IReadOnlyList<int>> rejected,
+        TokenBudget? budget = null) =>
+        new(Map(model, adapter, chosen, budget), Map(model, adapter, rejected, budget), new double[chosen.Count]);
 
     private static LoraJacobian Jacobian(LaplaceLoraPosterior posterior, IReadOnlyList<IReadOnlyList<int>> texts) =>
         posterior.JacobianMean(TokenBatch.Create(texts, posterior.Model.Device), tensor(RewardOutput, device: posterior.Model.Device));

@@ -56,13 +56,14 @@ public sealed class BlobPosterior : SampledPosterior
 
     public override IReadOnlyDictionary<string, RowLoraWeights> Draw(int samples, Generator generator, ScalarType dtype, Device device)
     {
+        var type = DrawType(dtype);
         var draws = new Dictionary<string, RowLoraWeights>();
         foreach (var module in Adapter.Modules)
         {
-            var sigma = sigmas[module.ModulePath];
-            var noise = randn(new[] { samples, sigma.shape[0], sigma.shape[1] }, ScalarType.Float64, CPU, generator: generator);
-            var a = module.A.to(ScalarType.Float64, CPU).unsqueeze(0) + sigma.unsqueeze(0) * noise;
-            draws[module.ModulePath] = new RowLoraWeights(a.to(dtype, device), Rows(module.B, samples));
+            var sigma = OnDevice(sigmas[module.ModulePath], type, device);
+            var noise = randn(new[] { samples, sigma.shape[0], sigma.shape[1] }, type, device, generator: generator);
+            var a = OnDevice(module.A, type, device).unsqueeze(0) + sigma.unsqueeze(0) * noise;
+            draws[module.ModulePath] = new RowLoraWeights(a.to(dtype), Rows(OnDevice(module.B, dtype, device), samples));
         }
         return draws;
     }

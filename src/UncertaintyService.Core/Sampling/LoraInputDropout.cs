@@ -6,6 +6,7 @@ namespace UncertaintyService.Core.Sampling;
 /// Dropout on the input of every LoRA module (PEFT's <c>lora_dropout</c>), kept on at prediction time
 /// for MC dropout. Each batch row draws its masks from its own generator, only over its real tokens,
 /// so a row's masks do not depend on what else shares the batch or on how much padding there is.
+/// Masks are drawn on the activations' device (a generator per row there), never copied from the host.
 /// </summary>
 public sealed class LoraInputDropout
 {
@@ -17,14 +18,15 @@ public sealed class LoraInputDropout
     /// <param name="rowSeeds">One seed per batch row.</param>
     /// <param name="offsets">Each row's first real position (0 with right padding).</param>
     /// <param name="lengths">Each row's number of real tokens.</param>
-    public LoraInputDropout(double probability, IReadOnlyList<ulong> rowSeeds, IReadOnlyList<long> offsets, IReadOnlyList<long> lengths)
+    /// <param name="device">Where the activations live and the masks are drawn.</param>
+    public LoraInputDropout(double probability, IReadOnlyList<ulong> rowSeeds, IReadOnlyList<long> offsets, IReadOnlyList<long> lengths, Device device)
     {
         if (!(probability is >= 0 and < 1))
             throw new ArgumentOutOfRangeException(nameof(probability), probability, "The dropout probability must be in [0, 1).");
         if (rowSeeds.Count != offsets.Count || rowSeeds.Count != lengths.Count)
             throw new ArgumentException("Need one seed, offset and length per row.");
         Probability = probability;
-        generators = rowSeeds.Select(s => new Generator(s, CPU)).ToArray();
+        generators = rowSeeds.Select(s => new Generator(s, device)).ToArray();
         this.offsets = offsets.ToArray();
         this.lengths = lengths.ToArray();
     }
@@ -37,15 +39,17 @@ public sealed class LoraInputDropout
         if (Probability == 0) return x;
         using var scope = NewDisposeScope();
         long features = x.shape[^1];
-        var mask = x.dim() == 3 ? ones(x.shape, ScalarType.Float64) : ones(x.shape[0], 1, features, ScalarType.Float64);
+        // Keep decisions in float32 (float64 for a float64 model); the mask is then applied in x's dtype.
+        var drawType = x.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
+        var mask = x.dim() == 3 ? ones(x.shape, x.dtype, x.device) : ones(x.shape[0], 1, features, x.dtype, x.device);
         for (int row = 0; row < generators.Length; row++)
         {
             long positions = x.dim() == 3 ? lengths[row] : 1;
             long start = x.dim() == 3 ? offsets[row] : 0;
-            var keep = rand(new[] { positions, features }, ScalarType.Float64, CPU, generator: generators[row]).ge(Probability);
-            mask[row].narrow(0, start, positions).copy_(keep.to(ScalarType.Float64) / (1 - Probability));
+            var keep = rand(new[] { positions, features }, drawType, x.device, generator: generators[row]).ge(Probability);
+            mask[row].narrow(0, start, positions).copy_(keep.to(x.dtype) / (1 - Probability));
         }
         if (x.dim() == 2) mask = mask.squeeze(1);
-        return (x * mask.to(x.dtype, x.device)).MoveToOuterDisposeScope();
+        return (x * mask).MoveToOuterDisposeScope();
     }
 }

@@ -65,7 +65,7 @@ public sealed class ParticlePosterior : SampledPosterior
         if (samples > Members)
             throw new ArgumentOutOfRangeException(nameof(samples), samples, $"An ensemble of {Members} members gives at most {Members} samples.");
         return members.ToDictionary(p => p.Key, p => new RowLoraWeights(
-            p.Value.A.narrow(0, 0, samples).to(dtype, device), p.Value.B.narrow(0, 0, samples).to(dtype, device)));
+            OnDevice(p.Value.A, dtype, device).narrow(0, 0, samples), OnDevice(p.Value.B, dtype, device).narrow(0, 0, samples)));
     }
 
     public void Save(string path)

@@ -20,6 +20,10 @@ public sealed record RowLoraWeights(Tensor A, Tensor B)
         return perToken ? (h, u) : (h.squeeze(1), u.squeeze(1));
     }
 
+    /// <summary>Rows [first, first + count): some of one prompt's samples.</summary>
+    public RowLoraWeights Slice(int first, int count) =>
+        first == 0 && count == Rows ? this : new RowLoraWeights(A.narrow(0, first, count), B.narrow(0, first, count));
+
     /// <summary>Row blocks stacked in order: the weights of several prompts' samples in one batch.</summary>
     public static RowLoraWeights Concatenate(IReadOnlyList<RowLoraWeights> blocks) =>
         blocks.Count == 1 ? blocks[0] : new RowLoraWeights(cat(blocks.Select(b => b.A).ToList(), 0), cat(blocks.Select(b => b.B).ToList(), 0));

@@ -30,11 +30,31 @@ public abstract class SampledPosterior(string method, string filePath, LoraAdapt
     public static int ForwardPasses(int samples) => Math.Max(samples, 1);
 
     /// <summary>
-    /// <paramref name="samples"/> draws of every LoRA module's weights, in float64 on the CPU from
-    /// <paramref name="generator"/> (so draws do not depend on the device), then in
-    /// <paramref name="dtype"/> on <paramref name="device"/>. Null: every row uses <see cref="Adapter"/>'s weights.
+    /// <paramref name="samples"/> draws of every LoRA module's weights, made on <paramref name="device"/>
+    /// from <paramref name="generator"/> (a generator of that device), in <paramref name="dtype"/>. The
+    /// same seed gives the same draws on the same kind of device. Null: every row uses <see cref="Adapter"/>'s weights.
     /// </summary>
     public abstract IReadOnlyDictionary<string, RowLoraWeights>? Draw(int samples, Generator generator, ScalarType dtype, Device device);
 
     protected static Tensor Rows(Tensor weight, int samples) => weight.unsqueeze(0).expand(samples, -1, -1);
+
+    /// <summary>Noise and the sums it enters are made in float32 (float64 for a float64 model), then cast to the model's dtype.</summary>
+    protected static ScalarType DrawType(ScalarType modelType) => modelType == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
+
+    private readonly Dictionary<(Tensor, ScalarType, string), Tensor> onDevice = new();
+
+    /// <summary>
+    /// <paramref name="stored"/> in <paramref name="type"/> on <paramref name="device"/>, copied there
+    /// once and kept for every later draw (requests never copy the posterior from the host).
+    /// </summary>
+    protected Tensor OnDevice(Tensor stored, ScalarType type, Device device)
+    {
+        var key = (stored, type, device.ToString());
+        lock (onDevice)
+        {
+            if (!onDevice.TryGetValue(key, out var copy))
+                onDevice[key] = copy = stored.to(type, device).DetachFromDisposeScope();
+            return copy;
+        }
+    }
 }

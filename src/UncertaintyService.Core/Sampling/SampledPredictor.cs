@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using UncertaintyService.Core.Execution;
 using UncertaintyService.Core.Model;
 using UncertaintyService.Core.Prediction;
 using static TorchSharp.torch;
@@ -10,23 +11,21 @@ public sealed record SampledPredictions(IReadOnlyList<ClassPrediction> Predictio
 
 /// <summary>
 /// The predictive of a sampled posterior: per prompt, S weight samples (or dropout masks, or ensemble
-/// members), S forward passes run as one batch of prompts x samples rows, and the sample moments of
-/// the class logits. Prompt i draws from seed + i alone, so its answer does not depend on the batch.
+/// members), S forward passes run as rows of prompts x samples in chunks under a token budget, and
+/// the sample moments of the class logits. Prompt i draws from seed + i alone, on the model's device,
+/// so its answer depends neither on the rest of the batch nor on where the chunks fall.
 /// </summary>
 public static class SampledPredictor
 {
-    /// <summary>Rows (prompts x samples) per forward pass; larger requests run in several passes.</summary>
-    public const int MaxRowsPerForward = 64;
-
     /// <param name="samples">S; 0 means the mean weights alone, once, without dropout.</param>
     /// <param name="seed">Prompt i draws from seed + i.</param>
     public static SampledPredictions Predict(SampledPosterior posterior, LlamaModel model, IReadOnlyList<IReadOnlyList<int>> prompts,
-        IReadOnlyList<long> classIndices, int samples, ulong seed) =>
-        Predict(posterior, model, prompts, classIndices, samples, prompts.Select((_, i) => unchecked(seed + (ulong)i)).ToList());
+        IReadOnlyList<long> classIndices, int samples, ulong seed, TokenBudget? budget = null) =>
+        Predict(posterior, model, prompts, classIndices, samples, prompts.Select((_, i) => unchecked(seed + (ulong)i)).ToList(), budget);
 
     /// <param name="promptSeeds">One seed per prompt: what prompt i draws depends on its seed alone.</param>
     public static SampledPredictions Predict(SampledPosterior posterior, LlamaModel model, IReadOnlyList<IReadOnlyList<int>> prompts,
-        IReadOnlyList<long> classIndices, int samples, IReadOnlyList<ulong> promptSeeds)
+        IReadOnlyList<long> classIndices, int samples, IReadOnlyList<ulong> promptSeeds, TokenBudget? budget = null)
     {
         if (promptSeeds.Count != prompts.Count) throw new ArgumentException("Need one seed per prompt.", nameof(promptSeeds));
         if (samples < 0) throw new ArgumentOutOfRangeException(nameof(samples), samples, "samples must be 0 (mean weights) or more.");
@@ -35,46 +34,66 @@ public static class SampledPredictor
         if (posterior.MaxSamples is { } max && samples > max)
             throw new ArgumentOutOfRangeException(nameof(samples), samples, $"'{posterior.Method}' gives at most {max} samples.");
 
-        var forward = new Stopwatch();
-        var summaries = new Stopwatch();
-        var predictions = new List<ClassPrediction>(prompts.Count);
-        int passes = SampledPosterior.ForwardPasses(samples);
-        int promptsPerForward = Math.Max(1, MaxRowsPerForward / passes);
-        for (int start = 0; start < prompts.Count; start += promptsPerForward)
-        {
-            int count = Math.Min(promptsPerForward, prompts.Count - start);
-            forward.Start();
-            var logits = SampleLogits(posterior, model, prompts.Skip(start).Take(count).ToList(), classIndices, samples, promptSeeds.Skip(start).Take(count).ToList());
-            forward.Stop();
-            summaries.Start();
-            predictions.AddRange(logits.Select(l => samples == 0 ? Point(l) : Summarise(l)));
-            summaries.Stop();
-        }
+        var forward = Stopwatch.StartNew();
+        var logits = SampleLogits(posterior, model, prompts, classIndices, samples, promptSeeds, budget);
+        forward.Stop();
+        var summaries = Stopwatch.StartNew();
+        var predictions = logits.Select(l => samples == 0 ? Point(l) : Summarise(l)).ToList();
         return new SampledPredictions(predictions, forward.Elapsed, summaries.Elapsed);
     }
 
     /// <summary>Per prompt, the (S, C) class logits of its S samples (one row of the mean weights when S = 0).</summary>
     public static IReadOnlyList<double[,]> SampleLogits(SampledPosterior posterior, LlamaModel model, IReadOnlyList<IReadOnlyList<int>> prompts,
-        IReadOnlyList<long> classIndices, int samples, IReadOnlyList<ulong> promptSeeds)
+        IReadOnlyList<long> classIndices, int samples, IReadOnlyList<ulong> promptSeeds, TokenBudget? budget = null)
+    {
+        int passes = SampledPosterior.ForwardPasses(samples), c = classIndices.Count;
+        var result = prompts.Select(_ => new double[passes, c]).ToArray();
+        var rowLengths = prompts.SelectMany(p => Enumerable.Repeat(p.Count, passes)).ToList();
+        // A prompt's S weight draws are made once, when its first row runs, and freed after its last:
+        // at most the prompts of one chunk hold draws at a time.
+        var draws = new Dictionary<int, IReadOnlyDictionary<string, RowLoraWeights>?>();
+        try
+        {
+            foreach (var chunk in (budget ?? TokenBudget.Default).Chunks(rowLengths))
+            {
+                var (offset, count) = chunk.GetOffsetAndLength(rowLengths.Count);
+                var rows = Enumerable.Range(offset, count).Select(r => (Prompt: r / passes, Sample: r % passes)).ToList();
+                if (samples > 0)
+                    foreach (int prompt in rows.Select(r => r.Prompt).Distinct().Where(p => !draws.ContainsKey(p)))
+                        draws[prompt] = DrawDetached(posterior, samples, promptSeeds[prompt], model);
+                RunChunk(posterior, model, prompts, classIndices, samples, promptSeeds, rows, draws, result);
+                foreach (int done in draws.Keys.Where(p => p < rows[^1].Prompt || rows[^1].Sample == passes - 1 && p == rows[^1].Prompt).ToList())
+                {
+                    Dispose(draws[done]);
+                    draws.Remove(done);
+                }
+            }
+        }
+        finally
+        {
+            foreach (var d in draws.Values) Dispose(d);
+        }
+        return result;
+    }
+
+    private static void RunChunk(SampledPosterior posterior, LlamaModel model, IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<long> classIndices,
+        int samples, IReadOnlyList<ulong> promptSeeds, List<(int Prompt, int Sample)> rows,
+        Dictionary<int, IReadOnlyDictionary<string, RowLoraWeights>?> draws, double[][,] result)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        int passes = SampledPosterior.ForwardPasses(samples);
-        var rows = prompts.SelectMany(p => Enumerable.Repeat(p, passes)).ToList();
-        var batch = TokenBatch.Create(rows, model.Device);
-
-        ForwardContext context;
-        if (samples == 0)
-            context = new ForwardContext { Adapter = posterior.Adapter };
-        else
+        var batch = TokenBatch.Create(rows.Select(r => prompts[r.Prompt]).ToList(), model.Device);
+        var context = new ForwardContext { Adapter = posterior.Adapter };
+        if (samples > 0)
         {
-            var draws = prompts.Select((_, i) => posterior.Draw(samples, new Generator(promptSeeds[i], CPU), model.DType, model.Device)).ToList();
-            var weights = draws[0] is null ? null
-                : posterior.Adapter.Modules.ToDictionary(m => m.ModulePath, m => RowLoraWeights.Concatenate(draws.Select(d => d![m.ModulePath]).ToList()));
+            // Consecutive rows of one prompt are consecutive samples of its draws.
+            var runs = rows.GroupBy(r => r.Prompt).Select(g => (Prompt: g.Key, First: g.Min(r => r.Sample), Count: g.Count())).ToList();
+            var weights = draws[runs[0].Prompt] is null ? null
+                : posterior.Adapter.Modules.ToDictionary(m => m.ModulePath, m => RowLoraWeights.Concatenate(
+                    runs.Select(run => draws[run.Prompt]![m.ModulePath].Slice(run.First, run.Count)).ToList()));
             var dropout = posterior.DropoutProbability > 0
-                ? new LoraInputDropout(posterior.DropoutProbability,
-                    prompts.SelectMany((_, i) => Enumerable.Range(0, samples).Select(s => RowSeed(promptSeeds[i], s))).ToList(),
-                    new long[rows.Count], rows.Select(r => (long)r.Count).ToList())
+                ? new LoraInputDropout(posterior.DropoutProbability, rows.Select(r => RowSeed(promptSeeds[r.Prompt], r.Sample)).ToList(),
+                    new long[rows.Count], rows.Select(r => (long)prompts[r.Prompt].Count).ToList(), model.Device)
                 : null;
             context = new ForwardContext { Adapter = posterior.Adapter, RowWeights = weights, Dropout = dropout };
         }
@@ -83,14 +102,33 @@ public static class SampledPredictor
             .to(ScalarType.Float64).cpu();
         var flat = logits.data<double>().ToArray();
         int c = classIndices.Count;
-        return prompts.Select((_, i) =>
+        for (int i = 0; i < rows.Count; i++)
+            for (int k = 0; k < c; k++)
+                result[rows[i].Prompt][rows[i].Sample, k] = flat[i * c + k];
+    }
+
+    // The prompt's draws outlive the chunk that made them; the caller disposes them.
+    private static IReadOnlyDictionary<string, RowLoraWeights>? DrawDetached(SampledPosterior posterior, int samples, ulong seed, LlamaModel model)
+    {
+        using var scope = NewDisposeScope();
+        var draws = posterior.Draw(samples, new Generator(seed, model.Device), model.DType, model.Device);
+        if (draws is null) return null;
+        foreach (var w in draws.Values)
         {
-            var block = new double[passes, c];
-            for (int s = 0; s < passes; s++)
-                for (int k = 0; k < c; k++)
-                    block[s, k] = flat[(i * passes + s) * c + k];
-            return block;
-        }).ToList();
+            w.A.DetachFromDisposeScope();
+            w.B.DetachFromDisposeScope();
+        }
+        return draws;
+    }
+
+    private static void Dispose(IReadOnlyDictionary<string, RowLoraWeights>? draws)
+    {
+        if (draws is null) return;
+        foreach (var w in draws.Values)
+        {
+            w.A.Dispose();
+            w.B.Dispose();
+        }
     }
 
     /// <summary>

@@ -53,16 +53,17 @@ public sealed class SwagPosterior : SampledPosterior
 
     public override IReadOnlyDictionary<string, RowLoraWeights> Draw(int samples, Generator generator, ScalarType dtype, Device device)
     {
+        var type = DrawType(dtype);
         // One z2 per sample, shared by every matrix: the low-rank part couples all of them.
-        var lowRank = DeviationColumns > 0 ? randn(new long[] { samples, DeviationColumns }, ScalarType.Float64, CPU, generator: generator) : null;
+        var lowRank = DeviationColumns > 0 ? randn(new long[] { samples, DeviationColumns }, type, device, generator: generator) : null;
         Tensor Sample(string name)
         {
             var m = Moments[name];
             var shape = m.Mean.shape;
-            var draw = diagonalStds[name].unsqueeze(0) * randn(new[] { samples, shape[0], shape[1] }, ScalarType.Float64, CPU, generator: generator);
+            var draw = OnDevice(diagonalStds[name], type, device).unsqueeze(0) * randn(new[] { samples, shape[0], shape[1] }, type, device, generator: generator);
             if (lowRank is not null)
-                draw += lowRank.matmul(m.Deviations!.view(DeviationColumns, -1)).view(samples, shape[0], shape[1]) / Math.Sqrt(DeviationColumns - 1);
-            return (m.Mean.unsqueeze(0) + Math.Sqrt(Scale) * draw).to(dtype, device);
+                draw += lowRank.matmul(OnDevice(m.Deviations!, type, device).view(DeviationColumns, -1)).view(samples, shape[0], shape[1]) / Math.Sqrt(DeviationColumns - 1);
+            return (OnDevice(m.Mean, type, device).unsqueeze(0) + Math.Sqrt(Scale) * draw).to(dtype);
         }
         return Adapter.Modules.ToDictionary(m => m.ModulePath, m => new RowLoraWeights(Sample(m.NameA), Sample(m.NameB)));
     }

@@ -45,7 +45,7 @@ public static class LoraTrainer
         {
             var dropout = options.Dropout > 0
                 ? new LoraInputDropout(options.Dropout, MinibatchLoop.DropoutSeeds(options.Seed, batch.Step, batch.Indices.Count),
-                    new long[batch.Indices.Count], batch.Lengths)
+                    new long[batch.Indices.Count], batch.Lengths, model.Device)
                 : null;
             var logits = model.Forward(batch.Tokens, adapter.Head, new ForwardContext { Adapter = adapter, Dropout = dropout }).index_select(1, classes);
             var loss = nn.functional.cross_entropy(logits, batch.Targets);

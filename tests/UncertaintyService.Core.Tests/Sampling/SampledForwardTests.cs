@@ -50,7 +50,7 @@ public class SampledForwardTests
         foreach (var posterior in new SampledPosterior[] { TinySampled.Blob(adapter), new McDropoutPosterior("(test)", adapter, 0.3) })
         {
             var prompts = Tiny.Prompts(40, 3, 9, 4, 6);
-            // 4 prompts x 20 samples = 80 rows: two forward passes of MaxRowsPerForward = 64 rows.
+            // 4 prompts x 20 samples = 80 rows (ChunkedPredictionTests splits a prompt's samples over chunks too).
             var together = SampledPredictor.Predict(posterior, model, prompts, Classes, samples: 20, seed: 100).Predictions;
             for (int b = 0; b < prompts.Length; b++)
             {
@@ -120,7 +120,7 @@ public class SampledForwardTests
 
         // The masks: a fraction p of zeros, survivors scaled by 1/(1-p), so the mean input is unchanged.
         var x = ones(3, 7, 50, ScalarType.Float64);
-        var dropout = new LoraInputDropout(0.3, [1, 2, 3], [0, 2, 0], [7, 4, 5]);
+        var dropout = new LoraInputDropout(0.3, [1, 2, 3], [0, 2, 0], [7, 4, 5], CPU);
         var masked = dropout.Apply(x);
         var real = cat([masked[0].flatten(), masked[1].narrow(0, 2, 4).flatten(), masked[2].narrow(0, 0, 5).flatten()]);
         double zeroFraction = real.eq(0).to(ScalarType.Float64).mean().item<double>();
