@@ -20,7 +20,10 @@ public static class ServiceSetup
         var services = builder.Services;
         services.AddOptions<ServiceOptions>().Bind(builder.Configuration.GetSection(ServiceOptions.Section), o => o.ErrorOnUnknownConfiguration = true)
             .ValidateDataAnnotations().Validate(o => o.Bundles.Select(b => b.Name).Distinct().Count() == o.Bundles.Count,
-                "Bundle names must be distinct.").ValidateOnStart();
+                "Bundle names must be distinct.")
+            .Validate(o => o.Batching.ChunkTokens >= 2L * o.Limits.MaxPromptTokens,
+                "Batching:ChunkTokens must be at least 2 x Limits:MaxPromptTokens (a reward pair of the longest prompts runs in one chunk).")
+            .ValidateOnStart();
         services.AddSingleton(sp => new ModelPaths(ResolveModelRoot(builder.Environment, sp.GetRequiredService<IOptions<ServiceOptions>>().Value)));
         services.AddSingleton<AdapterRegistry>();
         services.AddSingleton<ServiceTelemetry>();

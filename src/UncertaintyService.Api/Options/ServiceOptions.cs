@@ -11,9 +11,12 @@ public sealed class ServiceOptions
     [RegularExpression("^(auto|cpu|cuda)$", ErrorMessage = "Device must be auto, cpu or cuda.")]
     public string Device { get; set; } = "auto";
 
-    /// <summary>Serving dtype of the model weights: float32, float16, bfloat16 or float64.</summary>
-    [RegularExpression("^(float32|float16|bfloat16|float64)$", ErrorMessage = "DType must be float32, float16, bfloat16 or float64.")]
-    public string DType { get; set; } = "float32";
+    /// <summary>
+    /// Serving dtype of the model weights: auto (bfloat16 on CUDA, float32 on the CPU), float32,
+    /// float16, bfloat16 or float64.
+    /// </summary>
+    [RegularExpression("^(auto|float32|float16|bfloat16|float64)$", ErrorMessage = "DType must be auto, float32, float16, bfloat16 or float64.")]
+    public string DType { get; set; } = "auto";
 
     /// <summary>Folder that relative bundle paths and admin-loaded adapters resolve against.</summary>
     [Required]
@@ -64,8 +67,15 @@ public sealed class LimitOptions
 
 public sealed class BatchingOptions
 {
-    /// <summary>Most prompts one forward pass takes (requests for the same adapter are merged up to this).</summary>
+    /// <summary>Most prompts one batch takes (requests for the same adapter are merged up to this).</summary>
     [Range(1, 1024)] public int MaxBatchPrompts { get; set; } = 32;
+
+    /// <summary>
+    /// Most padded tokens (rows x longest row) in one forward pass: every method runs its batch in
+    /// chunks under this, so peak memory above the weights is set by it (README: Serving at scale).
+    /// Must hold a reward pair of the longest prompts: at least 2 x Limits:MaxPromptTokens.
+    /// </summary>
+    [Range(1, 10_000_000)] public int ChunkTokens { get; set; } = 8192;
 
     /// <summary>How long the worker waits for more requests to fill a batch.</summary>
     [Range(0, 1000)] public double MaxWaitMilliseconds { get; set; } = 5;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using UncertaintyService.Api.Options;
+using UncertaintyService.Core.Execution;
 using UncertaintyService.Core.Prediction;
 
 namespace UncertaintyService.Api.Serving;
@@ -16,6 +17,7 @@ public sealed class InferenceWorker : IHostedService, IDisposable
 {
     private readonly Channel<InferenceJob> channel;
     private readonly BatchingOptions batching;
+    private readonly TokenBudget budget;
     private readonly ServiceTelemetry telemetry;
     private readonly ILogger<InferenceWorker> logger;
     private readonly List<InferenceJob> deferred = [];
@@ -25,6 +27,7 @@ public sealed class InferenceWorker : IHostedService, IDisposable
     public InferenceWorker(IOptions<ServiceOptions> options, ServiceTelemetry telemetry, ILogger<InferenceWorker> logger)
     {
         batching = options.Value.Batching;
+        budget = new TokenBudget(batching.ChunkTokens);
         this.telemetry = telemetry;
         this.logger = logger;
         channel = Channel.CreateBounded<InferenceJob>(new BoundedChannelOptions(batching.QueueCapacity)
@@ -178,7 +181,7 @@ public sealed class InferenceWorker : IHostedService, IDisposable
         if (alive.Count == 0) return;
         if (alive[0] is RewardJob)
         {
-            RewardBatchRunner.Run(alive.Cast<RewardJob>().ToList(), telemetry);
+            RewardBatchRunner.Run(alive.Cast<RewardJob>().ToList(), telemetry, budget);
             return;
         }
         var live = alive.Cast<ClassificationJob>().ToList();
@@ -192,10 +195,10 @@ public sealed class InferenceWorker : IHostedService, IDisposable
 
         if (first.Adapter.Sampled.TryGetValue(first.Method, out var sampled))
         {
-            RunSampled(live, sampled, prompts, started);
+            RunSampled(live, sampled, prompts, started, budget);
             return;
         }
-        var moments = ComputeMoments(first, prompts);
+        var moments = ComputeMoments(first, prompts, budget);
         ServiceTelemetry.RecordPhase("uncertainty.forward", first.Trace, started, moments.Forward, prompts.Count);
         ServiceTelemetry.RecordPhase("uncertainty.gradients", first.Trace, started + moments.Forward, moments.Gradients + moments.Covariance, prompts.Count);
 
@@ -230,11 +233,12 @@ public sealed class InferenceWorker : IHostedService, IDisposable
     }
 
     // Sampled posteriors: the forward passes give the predictions themselves (sample moments, averaged softmax).
-    private static void RunSampled(List<ClassificationJob> live, Core.Sampling.SampledPosterior posterior, List<IReadOnlyList<int>> prompts, DateTime started)
+    private static void RunSampled(List<ClassificationJob> live, Core.Sampling.SampledPosterior posterior, List<IReadOnlyList<int>> prompts, DateTime started,
+        TokenBudget budget)
     {
         var first = live[0];
         var seeds = live.SelectMany(j => j.Prompts.Select((_, i) => unchecked(j.Seed + (ulong)i))).ToList();
-        var result = Core.Sampling.SampledPredictor.Predict(posterior, first.Adapter.Base.Model, prompts, first.ClassIndices, first.Samples, seeds);
+        var result = Core.Sampling.SampledPredictor.Predict(posterior, first.Adapter.Base.Model, prompts, first.ClassIndices, first.Samples, seeds, budget);
         ServiceTelemetry.RecordPhase("uncertainty.forward", first.Trace, started, result.Forward, prompts.Count);
         ServiceTelemetry.RecordPhase("uncertainty.sampling", first.Trace, started + result.Forward, result.Summaries, prompts.Count);
         int offset = 0;
@@ -255,12 +259,12 @@ public sealed class InferenceWorker : IHostedService, IDisposable
         }
     }
 
-    private static LogitMoments ComputeMoments(ClassificationJob job, IReadOnlyList<IReadOnlyList<int>> prompts)
+    private static LogitMoments ComputeMoments(ClassificationJob job, IReadOnlyList<IReadOnlyList<int>> prompts, TokenBudget budget)
     {
         if (job.Method == "laplace")
-            return LaplacePredictor.Moments(job.Adapter.Laplace!, prompts, job.ClassIndices);
+            return LaplacePredictor.Moments(job.Adapter.Laplace!, prompts, job.ClassIndices, budget);
         var clock = Stopwatch.StartNew();
-        var logits = MapPredictor.Logits(job.Adapter.Base.Model, job.Adapter.Adapter, prompts, job.ClassIndices);
+        var logits = MapPredictor.Logits(job.Adapter.Base.Model, job.Adapter.Adapter, prompts, job.ClassIndices, budget);
         int c = job.ClassIndices.Length;
         return new LogitMoments(logits, logits.Select(_ => new double[c, c]).ToArray(), clock.Elapsed, TimeSpan.Zero, TimeSpan.Zero);
     }

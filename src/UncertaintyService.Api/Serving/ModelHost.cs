@@ -25,13 +25,7 @@ public sealed class ModelHost(
 
     public Device Device { get; } = SelectDevice(options.Value.Device);
 
-    public ScalarType DType { get; } = options.Value.DType switch
-    {
-        "float16" => ScalarType.Float16,
-        "bfloat16" => ScalarType.BFloat16,
-        "float64" => ScalarType.Float64,
-        _ => ScalarType.Float32,
-    };
+    public ScalarType DType { get; } = SelectDType(options.Value.DType, SelectDevice(options.Value.Device));
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -110,6 +104,17 @@ public sealed class ModelHost(
         if (!output.isfinite().all().item<bool>())
             throw new InvalidOperationException($"Bundle {loaded.Bundle}: a one-token forward pass gave non-finite outputs.");
     }
+
+    // auto: bfloat16 on a GPU (half the memory of float32, float32's range); float32 on the CPU, where
+    // not every processor has bfloat16 arithmetic.
+    private static ScalarType SelectDType(string requested, Device device) => requested switch
+    {
+        "float16" => ScalarType.Float16,
+        "bfloat16" => ScalarType.BFloat16,
+        "float64" => ScalarType.Float64,
+        "float32" => ScalarType.Float32,
+        _ => device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32,
+    };
 
     private static Device SelectDevice(string requested) => requested switch
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using UncertaintyService.Core.Execution;
 using UncertaintyService.Core.Prediction;
 
 namespace UncertaintyService.Api.Serving;
@@ -9,7 +10,7 @@ namespace UncertaintyService.Api.Serving;
 /// </summary>
 internal static class RewardBatchRunner
 {
-    public static void Run(IReadOnlyList<RewardJob> jobs, ServiceTelemetry telemetry)
+    public static void Run(IReadOnlyList<RewardJob> jobs, ServiceTelemetry telemetry, TokenBudget budget)
     {
         var first = jobs[0];
         var adapter = first.Adapter;
@@ -24,9 +25,9 @@ internal static class RewardBatchRunner
         bool laplace = first.Method == "laplace";
         var model = adapter.Base.Model;
         PairMoments moments = rejected is null
-            ? new PairMoments(laplace ? RewardPredictor.Laplace(adapter.Laplace!, texts) : RewardPredictor.Map(model, adapter.Adapter, texts),
+            ? new PairMoments(laplace ? RewardPredictor.Laplace(adapter.Laplace!, texts, budget) : RewardPredictor.Map(model, adapter.Adapter, texts, budget),
                 new RewardMoments([], [], TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero), [])
-            : laplace ? RewardPredictor.LaplacePairs(adapter.Laplace!, texts, rejected) : RewardPredictor.MapPairs(model, adapter.Adapter, texts, rejected);
+            : laplace ? RewardPredictor.LaplacePairs(adapter.Laplace!, texts, rejected, budget) : RewardPredictor.MapPairs(model, adapter.Adapter, texts, rejected, budget);
         ServiceTelemetry.RecordPhase("uncertainty.forward", first.Trace, started, moments.Forward, batchTexts);
         ServiceTelemetry.RecordPhase("uncertainty.gradients", first.Trace, started + moments.Forward, moments.Gradients + moments.Covariance, batchTexts);
 

@@ -32,29 +32,61 @@ internal sealed class KfacBlock
 
     public long ParameterCount => Rows.Dimension * Columns.Dimension;
 
-    public static KfacBlock Create(string filePath, string name, LoraModule module, LoraSide side, KfacModuleFactors factors, Device device) =>
+    /// <summary>Q_L^T G Q_S for gradients G (.., D, r) in float64, computed in the eigenvectors' dtype: (.., kL * kS) float64.</summary>
+    public Tensor Project(Tensor gradients)
+    {
+        var type = Rows.Vectors.dtype;
+        return Rows.Vectors.T.matmul(gradients.to(type)).matmul(Columns.Vectors.to(type)).to(ScalarType.Float64).flatten(-2);
+    }
+
+    public static KfacBlock Create(FactorLoader factors, string name, LoraModule module, LoraSide side) =>
         side == LoraSide.A
             // Theta = A^T (in x r): rows from the input factor.
-            ? Create(filePath, name, module.ModulePath, side, factors, module.A.shape[1], module.Rank, "the LoRA rank is", inputOnRows: true, device)
+            ? Create(factors, name, module.ModulePath, side, module.A.shape[1], module.Rank, "the LoRA rank is", inputOnRows: true)
             // Theta = B (out x r): rows from the output factor.
-            : Create(filePath, name, module.ModulePath, side, factors, module.B.shape[0], module.Rank, "the LoRA rank is", inputOnRows: false, device);
+            : Create(factors, name, module.ModulePath, side, module.B.shape[0], module.Rank, "the LoRA rank is", inputOnRows: false);
 
     /// <summary>A saved module's full weight W (out x in), as Theta = W^T (in x out): rows from the input factor.</summary>
-    public static KfacBlock Create(string filePath, string name, LinearWeight saved, KfacModuleFactors factors, Device device) =>
-        Create(filePath, name, saved.ModulePath, LoraSide.Weight, factors, saved.InFeatures, saved.OutFeatures, "the weight's outputs are", inputOnRows: true, device);
+    public static KfacBlock Create(FactorLoader factors, string name, LinearWeight saved) =>
+        Create(factors, name, saved.ModulePath, LoraSide.Weight, saved.InFeatures, saved.OutFeatures, "the weight's outputs are", inputOnRows: true);
 
-    private static KfacBlock Create(string filePath, string name, string modulePath, LoraSide side, KfacModuleFactors factors,
-        long rowsExpected, long columnsExpected, string columnsMeaning, bool inputOnRows, Device device)
+    private static KfacBlock Create(FactorLoader factors, string name, string modulePath, LoraSide side,
+        long rowsExpected, long columnsExpected, string columnsMeaning, bool inputOnRows) =>
+        new(name, modulePath, side,
+            factors.Eigenbasis(name, input: inputOnRows, rowsExpected, "the matrix needs"),
+            factors.Eigenbasis(name, input: !inputOnRows, columnsExpected, columnsMeaning));
+}
+
+/// <summary>
+/// Decomposes the factors of one source for a posterior, one stored factor at a time, each once:
+/// matrices that share a stored input factor share its eigenbasis. Eigenvectors are kept in
+/// <see cref="VectorType"/> (float32 unless the model is float64), eigenvalues in float64.
+/// </summary>
+internal sealed class FactorLoader(IKfacFactorSource source, Device device, ScalarType vectorType)
+{
+    private readonly Dictionary<string, FactorEigenbasis> decomposed = new(StringComparer.Ordinal);
+
+    public ScalarType VectorType { get; } = vectorType;
+
+    /// <summary>Every eigenbasis made so far, once each (shared ones once).</summary>
+    public IEnumerable<FactorEigenbasis> All => decomposed.Values;
+
+    public FactorEigenbasis Eigenbasis(string module, bool input, long sizeExpected, string sizeMeaning)
     {
-        var (rowFactor, rowKey, columnFactor, columnKey) = inputOnRows
-            ? (factors.InputFactor, name + ".input_factor", factors.OutputFactor, name + ".output_factor")
-            : (factors.OutputFactor, name + ".output_factor", factors.InputFactor, name + ".input_factor");
-        if (rowFactor.shape[0] != rowsExpected)
-            throw new BundleFormatException(filePath, rowKey, $"has {rowFactor.shape[0]} rows; the matrix needs {rowsExpected}");
-        if (columnFactor.shape[0] != columnsExpected)
-            throw new BundleFormatException(filePath, columnKey, $"has {columnFactor.shape[0]} rows; {columnsMeaning} {columnsExpected}");
-        return new KfacBlock(name, modulePath, side,
-            KroneckerFactor.Decompose(rowFactor, filePath, rowKey, device),
-            KroneckerFactor.Decompose(columnFactor, filePath, columnKey, device));
+        string key = source.KeyOf(module, input);
+        if (decomposed.TryGetValue(key, out var basis))
+        {
+            if (basis.Dimension != sizeExpected)
+                throw new BundleFormatException(source.FilePath, key, $"has {basis.Dimension} rows; {sizeMeaning} {sizeExpected} for {module}");
+            return basis;
+        }
+        basis = source.With(key, factor =>
+        {
+            if (factor.dim() >= 1 && factor.shape[0] != sizeExpected)
+                throw new BundleFormatException(source.FilePath, key, $"has {factor.shape[0]} rows; {sizeMeaning} {sizeExpected}");
+            return KroneckerFactor.Decompose(factor, source.FilePath, key, device, VectorType);
+        });
+        decomposed[key] = basis;
+        return basis;
     }
 }

@@ -42,12 +42,34 @@ public sealed record KfacMetadata(long NExamples, FisherKind Fisher, PositionHan
 public sealed record KfacModuleFactors(Tensor InputFactor, Tensor OutputFactor);
 
 /// <summary>
+/// Where a posterior's factors come from, one factor at a time: a file read block by block at load
+/// (<see cref="KfacFactorReader"/>) or factors in memory (<see cref="KfacFactorFile"/>).
+/// </summary>
+public interface IKfacFactorSource
+{
+    string FilePath { get; }
+    KfacMetadata Metadata { get; }
+
+    /// <summary>Every matrix (PEFT name without <c>.weight</c>) that has factors.</summary>
+    IReadOnlyCollection<string> ModuleNames { get; }
+
+    /// <summary>
+    /// The stored key of a matrix's input or output factor. Matrices that see the same activations
+    /// (q, k and v; gate and up) may share one stored input factor: their keys are then the same.
+    /// </summary>
+    string KeyOf(string module, bool input);
+
+    /// <summary>Runs <paramref name="use"/> on the stored factor; a file reader frees it right after.</summary>
+    T With<T>(string key, Func<Tensor, T> use);
+}
+
+/// <summary>
 /// <c>kfac.safetensors</c>: for every LoRA matrix (key = its PEFT name without <c>.weight</c>) the
 /// tensors <c>&lt;module&gt;.input_factor</c> and <c>&lt;module&gt;.output_factor</c>. Factors are
 /// expectations per example, so module m's Fisher block is N (A_m kron S_m) in the column-major
 /// vectorisation of the weight (input factor A, output factor S).
 /// </summary>
-public sealed record KfacFactorFile(string FilePath, KfacMetadata Metadata, IReadOnlyDictionary<string, KfacModuleFactors> Modules)
+public sealed record KfacFactorFile(string FilePath, KfacMetadata Metadata, IReadOnlyDictionary<string, KfacModuleFactors> Modules) : IKfacFactorSource
 {
     public const string FileName = "kfac.safetensors";
 
@@ -56,52 +78,76 @@ public sealed record KfacFactorFile(string FilePath, KfacMetadata Metadata, IRea
     /// adapter_model.safetensors without <c>.weight</c>, as LoRA matrices are keyed.
     /// </summary>
     public static string SavedModuleName(string modulePath) => Lora.LoraModule.PeftPrefix + modulePath;
-    private const string InputSuffix = ".input_factor";
-    private const string OutputSuffix = ".output_factor";
+    internal const string InputSuffix = ".input_factor";
+    internal const string OutputSuffix = ".output_factor";
 
-    /// <summary>Reads every factor as float64 on the CPU.</summary>
-    public static KfacFactorFile Load(string path)
+    /// <summary>Header key naming, as JSON, the matrices whose input factor is stored under another's: {"k": "q", ...}.</summary>
+    internal const string SharedInputsKey = "shared_input_factors";
+
+    IReadOnlyCollection<string> IKfacFactorSource.ModuleNames => (IReadOnlyCollection<string>)Modules.Keys;
+
+    string IKfacFactorSource.KeyOf(string module, bool input) => module + (input ? InputSuffix : OutputSuffix);
+
+    T IKfacFactorSource.With<T>(string key, Func<Tensor, T> use)
     {
-        if (!File.Exists(path)) throw new BundleFormatException(path, null, "file not found");
-        using var file = SafeTensorsFile.Open(path);
-        var metadata = ReadMetadata(file.Metadata, path);
-        var modules = new Dictionary<string, KfacModuleFactors>();
-        foreach (var entry in file.Entries)
-        {
-            string module = entry.Name.EndsWith(InputSuffix, StringComparison.Ordinal) ? entry.Name[..^InputSuffix.Length]
-                : entry.Name.EndsWith(OutputSuffix, StringComparison.Ordinal) ? entry.Name[..^OutputSuffix.Length]
-                : throw new BundleFormatException(path, entry.Name, $"unknown key: expected '<module>{InputSuffix}' or '<module>{OutputSuffix}'");
-            if (modules.ContainsKey(module)) continue;
-            foreach (var suffix in new[] { InputSuffix, OutputSuffix })
-            {
-                if (!file.Contains(module + suffix))
-                    throw new BundleFormatException(path, module + suffix, "missing: every module needs both factors");
-            }
-            modules[module] = new KfacModuleFactors(
-                file.Load(module + InputSuffix, ScalarType.Float64),
-                file.Load(module + OutputSuffix, ScalarType.Float64));
-        }
-        return new KfacFactorFile(path, metadata, modules);
+        bool input = key.EndsWith(InputSuffix, StringComparison.Ordinal);
+        var module = Modules[key[..^(input ? InputSuffix : OutputSuffix).Length]];
+        return use(input ? module.InputFactor : module.OutputFactor);
     }
 
+    /// <summary>Reads every factor as float64 on the CPU (for tools and tests; serving streams with <see cref="KfacFactorReader"/>).</summary>
+    public static KfacFactorFile Load(string path)
+    {
+        using var reader = KfacFactorReader.Open(path);
+        var modules = reader.ModuleNames.ToDictionary(m => m, m => new KfacModuleFactors(
+            reader.With(reader.KeyOf(m, input: true), f => f.to(ScalarType.Float64, CPU).DetachFromDisposeScope()),
+            reader.With(reader.KeyOf(m, input: false), f => f.to(ScalarType.Float64, CPU).DetachFromDisposeScope())));
+        return new KfacFactorFile(path, reader.Metadata, modules);
+    }
+
+    /// <summary>
+    /// Writes the file. An input factor equal to one already written for a matrix of the same layer
+    /// block (q, k and v read the same normalised hidden state; gate and up too) is stored once and
+    /// named in the header's shared_input_factors, so a 4096-wide factor is kept and decomposed once.
+    /// </summary>
     public void Save()
     {
-        var tensors = Modules.SelectMany(m => new[]
+        var tensors = new List<KeyValuePair<string, Tensor>>();
+        var shared = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var written = new List<(string Module, Tensor Factor)>();
+        foreach (var (module, factors) in Modules.OrderBy(m => m.Key, StringComparer.Ordinal))
         {
-            KeyValuePair.Create(m.Key + InputSuffix, m.Value.InputFactor),
-            KeyValuePair.Create(m.Key + OutputSuffix, m.Value.OutputFactor),
-        });
-        SafeTensorsWriter.Write(FilePath, tensors, new Dictionary<string, string>
+            var twin = written.FirstOrDefault(w => SameBlock(w.Module, module) && w.Factor.shape.SequenceEqual(factors.InputFactor.shape)
+                && w.Factor.dtype == factors.InputFactor.dtype && w.Factor.equal(factors.InputFactor).item<bool>());
+            if (twin.Module is not null)
+                shared[module] = twin.Module;
+            else
+            {
+                tensors.Add(KeyValuePair.Create(module + InputSuffix, factors.InputFactor));
+                written.Add((module, factors.InputFactor));
+            }
+            tensors.Add(KeyValuePair.Create(module + OutputSuffix, factors.OutputFactor));
+        }
+        var header = new Dictionary<string, string>
         {
             ["format"] = KfacMetadata.Format,
             ["n_examples"] = Metadata.NExamples.ToString(CultureInfo.InvariantCulture),
             ["fisher"] = Metadata.Fisher.ToString().ToLowerInvariant(),
             ["positions"] = Metadata.Positions.ToString().ToLowerInvariant(),
             ["normalisation"] = KfacMetadata.Normalisation,
-        });
+        };
+        if (shared.Count > 0) header[SharedInputsKey] = System.Text.Json.JsonSerializer.Serialize(shared);
+        SafeTensorsWriter.Write(FilePath, tensors, header);
     }
 
-    private static KfacMetadata ReadMetadata(IReadOnlyDictionary<string, string> header, string path)
+    // "...layers.3.self_attn.q_proj.lora_A" and "...layers.3.self_attn.v_proj.lora_A": the same parent module.
+    private static bool SameBlock(string a, string b)
+    {
+        static string Parent(string name) => name.Count(c => c == '.') >= 2 ? name[..name.LastIndexOf('.', name.LastIndexOf('.') - 1)] : "";
+        return Parent(a) == Parent(b);
+    }
+
+    internal static KfacMetadata ReadMetadata(IReadOnlyDictionary<string, string> header, string path)
     {
         string Get(string key) => header.TryGetValue(key, out var value)
             ? value

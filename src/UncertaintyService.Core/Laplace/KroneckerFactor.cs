@@ -6,10 +6,16 @@ namespace UncertaintyService.Core.Laplace;
 /// <summary>
 /// The eigenbasis of one Kronecker factor: orthonormal columns Q (n x k) and eigenvalues (k), with
 /// factor = Q diag(values) Q^T. For a low-rank factor k &lt; n and the other n - k directions have
-/// eigenvalue zero. Float64.
+/// eigenvalue zero. Values in float64; vectors in float64 or float32 (see <see cref="KroneckerFactor.Decompose"/>).
 /// </summary>
-public sealed record FactorEigenbasis(Tensor Vectors, Tensor Values)
+public sealed record FactorEigenbasis(Tensor Vectors, Tensor Values) : IDisposable
 {
+    public void Dispose()
+    {
+        Vectors.Dispose();
+        Values.Dispose();
+    }
+
     public long Dimension => Vectors.shape[0];
 
     public long Kept => Vectors.shape[1];
@@ -26,11 +32,12 @@ public static class KroneckerFactor
     private const double NegativeEigenvalueTolerance = 1e-6;
 
     /// <summary>
-    /// The eigenbasis of <paramref name="factor"/> (any float dtype, on any device; the result is
-    /// float64 on <paramref name="device"/>). Non-finite entries, asymmetry, or clearly negative
+    /// The eigenbasis of <paramref name="factor"/> (any float dtype, on any device), decomposed in
+    /// float64 on <paramref name="device"/>; the eigenvalues stay float64 and the eigenvectors are
+    /// kept in <paramref name="vectorType"/>. Non-finite entries, asymmetry, or clearly negative
     /// eigenvalues are errors naming the file and key.
     /// </summary>
-    public static FactorEigenbasis Decompose(Tensor factor, string filePath, string key, Device device)
+    public static FactorEigenbasis Decompose(Tensor factor, string filePath, string key, Device device, ScalarType vectorType = ScalarType.Float64)
     {
         using var scope = NewDisposeScope();
         if (factor.dim() != 2)
@@ -60,6 +67,7 @@ public static class KroneckerFactor
             var (u, singular, _) = linalg.svd(f, fullMatrices: false);
             basis = new FactorEigenbasis(u, singular.square());
         }
+        basis = basis with { Vectors = basis.Vectors.to(vectorType) };
         basis.Vectors.MoveToOuterDisposeScope();
         basis.Values.MoveToOuterDisposeScope();
         return basis;

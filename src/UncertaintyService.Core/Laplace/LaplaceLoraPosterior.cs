@@ -34,40 +34,52 @@ public sealed class LaplaceLoraPosterior
     public long NExamples => Metadata.NExamples;
 
     /// <summary>
-    /// Eigendecomposes every factor (float64, on the model's device) and checks that the factors cover
-    /// exactly the adapter's LoRA matrices with matching sizes.
+    /// Eigendecomposes every factor (in float64, on the model's device; one stored factor at a time,
+    /// each freed after use when the source is a file) and checks that the factors cover exactly the
+    /// adapter's LoRA matrices with matching sizes. Eigenvectors are kept in float32 unless the model
+    /// is float64: the reference tests bound what that costs (README: K-FAC at real dimensions).
     /// </summary>
-    public static LaplaceLoraPosterior Create(LlamaModel model, LoraAdapter adapter, KfacFactorFile factors, double priorPrecision)
+    public static LaplaceLoraPosterior Create(LlamaModel model, LoraAdapter adapter, IKfacFactorSource factors, double priorPrecision)
     {
         if (!(priorPrecision > 0) || double.IsInfinity(priorPrecision))
             throw new ArgumentOutOfRangeException(nameof(priorPrecision), priorPrecision, "The prior precision must be positive and finite.");
 
-        var blocks = new List<KfacBlock>();
-        var expected = new HashSet<string>();
-        foreach (var module in adapter.Modules)
+        var loader = new FactorLoader(factors, model.Device, model.DType == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32);
+        try
         {
-            foreach (var side in new[] { LoraSide.A, LoraSide.B })
+            var blocks = new List<KfacBlock>();
+            var expected = new HashSet<string>();
+            foreach (var module in adapter.Modules)
             {
-                string name = side == LoraSide.A ? module.NameA : module.NameB;
-                expected.Add(name);
-                if (!factors.Modules.TryGetValue(name, out var pair))
-                    throw new BundleFormatException(factors.FilePath, name, "missing: the adapter has this LoRA matrix but the file has no factors for it");
-                blocks.Add(KfacBlock.Create(factors.FilePath, name, module, side, pair, model.Device));
+                foreach (var side in new[] { LoraSide.A, LoraSide.B })
+                {
+                    string name = side == LoraSide.A ? module.NameA : module.NameB;
+                    expected.Add(name);
+                    if (!factors.ModuleNames.Contains(name))
+                        throw new BundleFormatException(factors.FilePath, name, "missing: the adapter has this LoRA matrix but the file has no factors for it");
+                    blocks.Add(KfacBlock.Create(loader, name, module, side));
+                }
             }
+            // Modules the adapter saves whole (a reward model's score head) are trained too, so the posterior covers them.
+            foreach (var saved in adapter.SavedModules)
+            {
+                string name = KfacFactorFile.SavedModuleName(saved.ModulePath);
+                expected.Add(name);
+                if (!factors.ModuleNames.Contains(name))
+                    throw new BundleFormatException(factors.FilePath, name, "missing: the adapter saves this module whole but the file has no factors for it");
+                blocks.Add(KfacBlock.Create(loader, name, saved));
+            }
+            var extra = factors.ModuleNames.Where(k => !expected.Contains(k)).Order(StringComparer.Ordinal).FirstOrDefault();
+            if (extra is not null)
+                throw new BundleFormatException(factors.FilePath, extra, "factors for a matrix the adapter does not have");
+            return new LaplaceLoraPosterior(model, adapter, factors.Metadata, blocks, priorPrecision);
         }
-        // Modules the adapter saves whole (a reward model's score head) are trained too, so the posterior covers them.
-        foreach (var saved in adapter.SavedModules)
+        catch
         {
-            string name = KfacFactorFile.SavedModuleName(saved.ModulePath);
-            expected.Add(name);
-            if (!factors.Modules.TryGetValue(name, out var pair))
-                throw new BundleFormatException(factors.FilePath, name, "missing: the adapter saves this module whole but the file has no factors for it");
-            blocks.Add(KfacBlock.Create(factors.FilePath, name, saved, pair, model.Device));
+            // A failed load frees what it decomposed.
+            foreach (var basis in loader.All) basis.Dispose();
+            throw;
         }
-        var extra = factors.Modules.Keys.Where(k => !expected.Contains(k)).Order().FirstOrDefault();
-        if (extra is not null)
-            throw new BundleFormatException(factors.FilePath, extra, "factors for a matrix the adapter does not have");
-        return new LaplaceLoraPosterior(model, adapter, factors.Metadata, blocks, priorPrecision);
     }
 
     /// <summary>The same factors under another prior precision (eigenbases shared).</summary>
@@ -112,8 +124,10 @@ public sealed class LaplaceLoraPosterior
             if (!first.Gradients.TryGetValue(key, out var g1) || !second.Gradients.TryGetValue(key, out var g2))
                 continue;
             total += g1.flatten(2).matmul(g2.flatten(2).transpose(1, 2)) / PriorPrecision;
-            var p1 = block.Rows.Vectors.T.matmul(g1).matmul(block.Columns.Vectors).flatten(2); // (B, C1, kL * kS)
-            var p2 = block.Rows.Vectors.T.matmul(g2).matmul(block.Columns.Vectors).flatten(2);
+            // P = Q_L^T G Q_S in the eigenvectors' precision; the Woodbury weights below stay float64,
+            // where 1 / (N l s + lambda) - 1 / lambda cancels.
+            var p1 = block.Project(g1); // (B, C1, kL * kS)
+            var p2 = block.Project(g2);
             var weights = (1.0 / (NExamples * block.EigenvalueProducts + PriorPrecision) - 1.0 / PriorPrecision).flatten();
             total += (p1 * weights).matmul(p2.transpose(1, 2));
         }

@@ -135,7 +135,7 @@ public sealed record PosteriorConfig
         if (PriorPrecision is not { } lambda) return null;
         var path = Path.Combine(adapterFolder, FileName);
         var config = this;
-        var factors = KfacFactorFile.Load(Path.Combine(adapterFolder, config.KfacFile));
+        using var factors = KfacFactorReader.Open(Path.Combine(adapterFolder, config.KfacFile));
         if (config.NExamples is { } n && n != factors.Metadata.NExamples)
             throw new BundleFormatException(path, "n_examples",
                 $"{n} disagrees with {config.KfacFile}, whose factors were accumulated over {factors.Metadata.NExamples} examples");
