@@ -99,9 +99,10 @@ public sealed record KfacFactorFile(string FilePath, KfacMetadata Metadata, IRea
     public static KfacFactorFile Load(string path)
     {
         using var reader = KfacFactorReader.Open(path);
+        // A copy that outlives the reader's own tensor (to() may return that very tensor when it is float64 already).
+        Tensor Copy(Tensor f) => f.to(ScalarType.Float64, CPU, copy: true).DetachFromDisposeScope();
         var modules = reader.ModuleNames.ToDictionary(m => m, m => new KfacModuleFactors(
-            reader.With(reader.KeyOf(m, input: true), f => f.to(ScalarType.Float64, CPU).DetachFromDisposeScope()),
-            reader.With(reader.KeyOf(m, input: false), f => f.to(ScalarType.Float64, CPU).DetachFromDisposeScope())));
+            reader.With(reader.KeyOf(m, input: true), Copy), reader.With(reader.KeyOf(m, input: false), Copy)));
         return new KfacFactorFile(path, reader.Metadata, modules);
     }
 
@@ -118,7 +119,7 @@ public sealed record KfacFactorFile(string FilePath, KfacMetadata Metadata, IRea
         foreach (var (module, factors) in Modules.OrderBy(m => m.Key, StringComparer.Ordinal))
         {
             var twin = written.FirstOrDefault(w => SameBlock(w.Module, module) && w.Factor.shape.SequenceEqual(factors.InputFactor.shape)
-                && w.Factor.dtype == factors.InputFactor.dtype && w.Factor.equal(factors.InputFactor).item<bool>());
+                && w.Factor.dtype == factors.InputFactor.dtype && w.Factor.eq(factors.InputFactor).all().item<bool>());
             if (twin.Module is not null)
                 shared[module] = twin.Module;
             else

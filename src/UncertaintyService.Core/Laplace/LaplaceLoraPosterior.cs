@@ -39,12 +39,15 @@ public sealed class LaplaceLoraPosterior
     /// adapter's LoRA matrices with matching sizes. Eigenvectors are kept in float32 unless the model
     /// is float64: the reference tests bound what that costs (README: K-FAC at real dimensions).
     /// </summary>
-    public static LaplaceLoraPosterior Create(LlamaModel model, LoraAdapter adapter, IKfacFactorSource factors, double priorPrecision)
+    /// <param name="eigenvectorType">Overrides the eigenvectors' dtype (tests compare float32 with float64 on one model).</param>
+    public static LaplaceLoraPosterior Create(LlamaModel model, LoraAdapter adapter, IKfacFactorSource factors, double priorPrecision,
+        ScalarType? eigenvectorType = null)
     {
         if (!(priorPrecision > 0) || double.IsInfinity(priorPrecision))
             throw new ArgumentOutOfRangeException(nameof(priorPrecision), priorPrecision, "The prior precision must be positive and finite.");
 
-        var loader = new FactorLoader(factors, model.Device, model.DType == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32);
+        var loader = new FactorLoader(factors, model.Device,
+            eigenvectorType ?? (model.DType == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32));
         try
         {
             var blocks = new List<KfacBlock>();
@@ -94,7 +97,8 @@ public sealed class LaplaceLoraPosterior
 
     /// <summary>
     /// The linearised predictive covariance of the class logits, (B, C, C) float64:
-    /// sum over blocks of &lt;G_c, G_c'&gt;_F / lambda + sum_ij P_c[i,j] P_c'[i,j] (1 / (N l_i s_j + lambda) - 1 / lambda),
+    /// sum over blocks of sum_ij P_c[i,j] P_c'[i,j] / (N l_i s_j + lambda) for a complete eigenbasis; a truncated one adds
+    /// &lt;G_c, G_c'&gt;_F / lambda and weighs its kept directions by (1 / (N l_i s_j + lambda) - 1 / lambda),
     /// with P_c = Q_L^T G_c Q_S. Nothing of size D x D or P x P is formed.
     /// </summary>
     public Tensor Variance(LoraJacobian jacobian)
@@ -123,12 +127,18 @@ public sealed class LaplaceLoraPosterior
             var key = (block.ModulePath, block.Side);
             if (!first.Gradients.TryGetValue(key, out var g1) || !second.Gradients.TryGetValue(key, out var g2))
                 continue;
-            total += g1.flatten(2).matmul(g2.flatten(2).transpose(1, 2)) / PriorPrecision;
+            // A complete eigenbasis (square factors) gives sum P P' / (N l s + lambda) directly; only a
+            // truncated one needs the prior's share of the directions it does not keep, <G, G'> / lambda,
+            // whose near-cancellation with the kept part would cost float32 eigenvectors their accuracy.
+            bool complete = block.Rows.Kept == block.Rows.Dimension && block.Columns.Kept == block.Columns.Dimension;
+            if (!complete)
+                total += g1.flatten(2).matmul(g2.flatten(2).transpose(1, 2)) / PriorPrecision;
             // P = Q_L^T G Q_S in the eigenvectors' precision; the Woodbury weights below stay float64,
             // where 1 / (N l s + lambda) - 1 / lambda cancels.
             var p1 = block.Project(g1); // (B, C1, kL * kS)
             var p2 = block.Project(g2);
-            var weights = (1.0 / (NExamples * block.EigenvalueProducts + PriorPrecision) - 1.0 / PriorPrecision).flatten();
+            var kept = 1.0 / (NExamples * block.EigenvalueProducts + PriorPrecision);
+            var weights = (complete ? kept : kept - 1.0 / PriorPrecision).flatten();
             total += (p1 * weights).matmul(p2.transpose(1, 2));
         }
         return total.MoveToOuterDisposeScope();
