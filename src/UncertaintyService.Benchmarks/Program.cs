@@ -13,6 +13,12 @@ if (args.Contains("--load"))
     await LoadTest.Run(clients: 64, duration: TimeSpan.FromSeconds(seconds));
     return;
 }
+if (args.Contains("--scale"))
+{
+    int[] Ints(string flag, int[] fallback) => args.SkipWhile(a => a != flag).Skip(1).Select(v => v.Split(',').Select(int.Parse).ToArray()).FirstOrDefault(fallback);
+    ScaleBenchmark.Run(Ints("--layers", [1, 2, 4]), Ints("--kfac-layers", [4])[0]);
+    return;
+}
 int repetitions = quick ? 3 : 7;
 Console.WriteLine($"# UncertaintyService benchmark ({Environment.ProcessorCount} cores, torch threads {get_num_threads()}, {DateTime.UtcNow:yyyy-MM-dd})");
 

@@ -62,16 +62,32 @@ internal sealed class KfacBlock
 /// matrices that share a stored input factor share its eigenbasis. Eigenvectors are kept in
 /// <see cref="VectorType"/> (float32 unless the model is float64), eigenvalues in float64.
 /// </summary>
-internal sealed class FactorLoader(IKfacFactorSource source, Device device, ScalarType vectorType)
+public sealed class FactorLoader(IKfacFactorSource source, Device device, ScalarType vectorType)
 {
     private readonly Dictionary<string, FactorEigenbasis> decomposed = new(StringComparer.Ordinal);
 
     public ScalarType VectorType { get; } = vectorType;
 
+    /// <summary>
+    /// Decomposes every stored factor of the source without an adapter to check sizes against: what
+    /// a load costs, for the scale benchmark. Returns how many factors were decomposed.
+    /// </summary>
+    public int DecomposeAll()
+    {
+        foreach (var module in source.ModuleNames)
+            foreach (bool input in new[] { true, false })
+            {
+                string key = source.KeyOf(module, input);
+                if (!decomposed.ContainsKey(key))
+                    decomposed[key] = source.With(key, factor => KroneckerFactor.Decompose(factor, source.FilePath, key, device, VectorType));
+            }
+        return decomposed.Count;
+    }
+
     /// <summary>Every eigenbasis made so far, once each (shared ones once).</summary>
     public IEnumerable<FactorEigenbasis> All => decomposed.Values;
 
-    public FactorEigenbasis Eigenbasis(string module, bool input, long sizeExpected, string sizeMeaning)
+    internal FactorEigenbasis Eigenbasis(string module, bool input, long sizeExpected, string sizeMeaning)
     {
         string key = source.KeyOf(module, input);
         if (decomposed.TryGetValue(key, out var basis))
