@@ -178,14 +178,26 @@ internal static class ScaleBenchmark
 }
 
 /// <summary>Resident memory of this process from /proc (Linux): now, and the peak since the last reset.</summary>
-internal static class Memory
+internal static partial class Memory
 {
-    public static long ResidentMiB() => Read("VmRSS");
+    /// <summary>Resident size after handing freed heap back to the system, so "before" counts live memory only.</summary>
+    public static long ResidentMiB()
+    {
+        MallocTrim(0);
+        return Read("VmRSS");
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "malloc_trim")]
+    private static partial int MallocTrim(nuint pad);
 
     public static long PeakMiB() => Read("VmHWM");
 
     /// <summary>Writing 5 to clear_refs resets VmHWM to the current resident size (Linux 4.0+).</summary>
-    public static void ResetPeak() => File.WriteAllText("/proc/self/clear_refs", "5");
+    public static void ResetPeak()
+    {
+        MallocTrim(0);
+        File.WriteAllText("/proc/self/clear_refs", "5");
+    }
 
     private static long Read(string field) =>
         long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal))
