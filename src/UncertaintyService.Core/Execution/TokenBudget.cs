@@ -24,7 +24,7 @@ public readonly record struct TokenBudget
     /// reward pair is two texts padded together: rows 2, length the longer), greedily as many items as
     /// fit. Order is kept, so results come back in the order asked.
     /// </summary>
-    public IEnumerable<Range> Chunks(IReadOnlyList<int> itemLengths, int rowsPerItem = 1)
+    public IEnumerable<(int Offset, int Count)> Chunks(IReadOnlyList<int> itemLengths, int rowsPerItem = 1)
     {
         int start = 0;
         long longest = 0;
@@ -33,13 +33,13 @@ public readonly record struct TokenBudget
             long candidate = Math.Max(longest, itemLengths[i]);
             if (i > start && (long)(i - start + 1) * rowsPerItem * candidate > MaxTokens)
             {
-                yield return new Range(start, i);
+                yield return (start, i - start);
                 start = i;
                 candidate = itemLengths[i];
             }
             longest = candidate;
         }
         if (itemLengths.Count > start)
-            yield return new Range(start, itemLengths.Count);
+            yield return (start, itemLengths.Count - start);
     }
 }

@@ -45,10 +45,9 @@ public static class LaplacePredictor
         var means = new double[prompts.Count][];
         var covariances = new double[prompts.Count][,];
         TimeSpan forward = TimeSpan.Zero, gradients = TimeSpan.Zero, covarianceTime = TimeSpan.Zero;
-        foreach (var chunk in (budget ?? TokenBudget.Default).Chunks(prompts.Select(p => p.Count).ToList()))
+        foreach (var (offset, count) in (budget ?? TokenBudget.Default).Chunks(prompts.Select(p => p.Count).ToList()))
         {
             using var scope = NewDisposeScope();
-            var (offset, count) = chunk.GetOffsetAndLength(prompts.Count);
             var batch = TokenBatch.Create(prompts.Skip(offset).Take(count).ToList(), posterior.Model.Device);
             var classes = tensor(classIndices.ToArray(), device: posterior.Model.Device);
             var jacobian = posterior.JacobianMean(batch, classes);

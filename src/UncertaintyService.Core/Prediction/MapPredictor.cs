@@ -13,11 +13,10 @@ public static class MapPredictor
         TokenBudget? budget = null)
     {
         var result = new double[prompts.Count][];
-        foreach (var chunk in (budget ?? TokenBudget.Default).Chunks(prompts.Select(p => p.Count).ToList()))
+        foreach (var (offset, count) in (budget ?? TokenBudget.Default).Chunks(prompts.Select(p => p.Count).ToList()))
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            var (offset, count) = chunk.GetOffsetAndLength(prompts.Count);
             var batch = TokenBatch.Create(prompts.Skip(offset).Take(count).ToList(), model.Device);
             var logits = model.Forward(batch, adapter.Head, new ForwardContext { Adapter = adapter })
                 .index_select(1, tensor(classIndices.ToArray(), device: model.Device))

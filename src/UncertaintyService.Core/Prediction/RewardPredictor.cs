@@ -51,10 +51,9 @@ public static class RewardPredictor
         TimeSpan[] forward = [TimeSpan.Zero, TimeSpan.Zero], gradients = [TimeSpan.Zero, TimeSpan.Zero];
         var covarianceTime = TimeSpan.Zero;
         var lengths = chosen.Select((c, i) => Math.Max(c.Count, rejected[i].Count)).ToList();
-        foreach (var chunk in (budget ?? TokenBudget.Default).Chunks(lengths, rowsPerItem: 2))
+        foreach (var (offset, size) in (budget ?? TokenBudget.Default).Chunks(lengths, rowsPerItem: 2))
         {
             using var scope = NewDisposeScope();
-            var (offset, size) = chunk.GetOffsetAndLength(count);
             var first = Jacobian(posterior, chosen.Skip(offset).Take(size).ToList());
             var second = Jacobian(posterior, rejected.Skip(offset).Take(size).ToList());
             var clock = System.Diagnostics.Stopwatch.StartNew();

@@ -54,15 +54,16 @@ public static class SampledPredictor
         var draws = new Dictionary<int, IReadOnlyDictionary<string, RowLoraWeights>?>();
         try
         {
-            foreach (var chunk in (budget ?? TokenBudget.Default).Chunks(rowLengths))
+            foreach (var (offset, count) in (budget ?? TokenBudget.Default).Chunks(rowLengths))
             {
-                var (offset, count) = chunk.GetOffsetAndLength(rowLengths.Count);
                 var rows = Enumerable.Range(offset, count).Select(r => (Prompt: r / passes, Sample: r % passes)).ToList();
                 if (samples > 0)
                     foreach (int prompt in rows.Select(r => r.Prompt).Distinct().Where(p => !draws.ContainsKey(p)))
                         draws[prompt] = DrawDetached(posterior, samples, promptSeeds[prompt], model);
                 RunChunk(posterior, model, prompts, classIndices, samples, promptSeeds, rows, draws, result);
-                foreach (int done in draws.Keys.Where(p => p < rows[^1].Prompt || rows[^1].Sample == passes - 1 && p == rows[^1].Prompt).ToList())
+                // Prompts before the chunk's last one are done, and that one too if its last sample ran.
+                int finished = rows[^1].Sample == passes - 1 ? rows[^1].Prompt + 1 : rows[^1].Prompt;
+                foreach (int done in draws.Keys.Where(p => p < finished).ToList())
                 {
                     Dispose(draws[done]);
                     draws.Remove(done);

@@ -5,7 +5,7 @@ namespace UncertaintyService.Core.Tests.Execution;
 public class TokenBudgetTests
 {
     private static List<(int, int)> Chunks(TokenBudget budget, int[] lengths, int rowsPerItem = 1) =>
-        budget.Chunks(lengths, rowsPerItem).Select(r => (r.Start.Value, r.End.Value)).ToList();
+        budget.Chunks(lengths, rowsPerItem).Select(c => (c.Offset, c.Offset + c.Count)).ToList();
 
     [Fact]
     public void ChunksKeepOrderAndPaddedTokensUnderTheBudget()
