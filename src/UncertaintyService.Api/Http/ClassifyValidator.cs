@@ -11,14 +11,30 @@ public sealed class ClassifyValidator(AdapterRegistry registry, LimitOptions lim
     public static readonly string[] CovarianceModes = ["full", "diag", "none"];
     public static readonly string[] Approximations = ["mc", "probit"];
 
+    /// <summary>The job holds a lease on the adapter version it was validated against; the worker ends it.</summary>
     public (ClassificationJob Job, CovarianceMode Covariance, string Approximation) Validate(ClassifyRequest request, CancellationToken cancellation)
     {
         if (string.IsNullOrWhiteSpace(request.Adapter))
             throw ServiceException.Invalid("adapter", "is required");
-        var adapter = registry.Find(request.Adapter)
-            ?? throw new ServiceException(ErrorKind.NotFound, "Adapter not found",
-                $"adapter: '{request.Adapter}' is not loaded; GET /v1/adapters lists the adapters",
-                new Dictionary<string, string[]> { ["adapter"] = [$"'{request.Adapter}' is not loaded"] });
+        var lease = registry.Lease(request.Adapter) ?? throw AdapterNotFound(request.Adapter);
+        try
+        {
+            return Validate(request, lease, cancellation);
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
+    }
+
+    public static ServiceException AdapterNotFound(string id) => new(ErrorKind.NotFound, "Adapter not found",
+        $"adapter: '{id}' is not loaded; GET /v1/adapters lists the adapters",
+        new Dictionary<string, string[]> { ["adapter"] = [$"'{id}' is not loaded"] });
+
+    private (ClassificationJob Job, CovarianceMode Covariance, string Approximation) Validate(ClassifyRequest request, AdapterLease lease, CancellationToken cancellation)
+    {
+        var adapter = lease.Adapter;
 
         var errors = new Dictionary<string, List<string>>();
         void Fail(string field, string problem)
@@ -60,7 +76,7 @@ public sealed class ClassifyValidator(AdapterRegistry registry, LimitOptions lim
                 errors.ToDictionary(e => e.Key, e => e.Value.ToArray()));
 
         ulong seed = request.Seed ?? BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)) >> 11;
-        var job = new ClassificationJob(adapter, method, tokens!, labels, classIndices, samples, seed, cancellation);
+        var job = new ClassificationJob(lease, method, tokens!, labels, classIndices, samples, seed, cancellation);
         return (job, Enum.Parse<CovarianceMode>(covariance, ignoreCase: true), approximation);
     }
 

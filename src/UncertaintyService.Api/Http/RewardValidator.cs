@@ -12,9 +12,17 @@ public sealed class RewardValidator(AdapterRegistry registry, LimitOptions limit
 
     private readonly Dictionary<string, List<string>> errors = [];
 
-    public (RewardJob Job, string Approximation) Validate(RewardRequest request, CancellationToken cancellation)
+    /// <summary>The job holds a lease on the adapter version it was validated against; the worker ends it.</summary>
+    public (RewardJob Job, string Approximation) Validate(RewardRequest request, CancellationToken cancellation) =>
+        WithLease(request.Adapter, lease => Validate(request, lease, cancellation));
+
+    /// <summary>The OpenRLHF alias: every query is one text, scored with the adapter's default method.</summary>
+    public RewardJob Validate(string adapterId, OpenRlhfRewardRequest request, CancellationToken cancellation) =>
+        WithLease(adapterId, lease => Validate(request, lease, cancellation));
+
+    private (RewardJob Job, string Approximation) Validate(RewardRequest request, AdapterLease lease, CancellationToken cancellation)
     {
-        var adapter = FindAdapter(request.Adapter);
+        var adapter = lease.Adapter;
         List<int[]>? texts = null, rejected = null;
         if ((request.Items is null) == (request.Pairs is null))
             Fail("items", "give exactly one of items ({prompt, response}) or pairs ({prompt, chosen, rejected})");
@@ -50,13 +58,12 @@ public sealed class RewardValidator(AdapterRegistry registry, LimitOptions limit
         ThrowIfInvalid();
         ulong seed = request.Seed ?? BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)) >> 11;
         int draws = approximation == "mc" && method == "laplace" ? samples : 0;
-        return (new RewardJob(adapter, method, texts!, rejected, draws, seed, cancellation), approximation);
+        return (new RewardJob(lease, method, texts!, rejected, draws, seed, cancellation), approximation);
     }
 
-    /// <summary>The OpenRLHF alias: every query is one text, scored with the adapter's default method.</summary>
-    public RewardJob Validate(string adapterId, OpenRlhfRewardRequest request, CancellationToken cancellation)
+    private RewardJob Validate(OpenRlhfRewardRequest request, AdapterLease lease, CancellationToken cancellation)
     {
-        var adapter = FindAdapter(adapterId);
+        var adapter = lease.Adapter;
         List<int[]> texts = [];
         if (request.Query is null)
             Fail("query", "is required: a list of texts (prompt + response)");
@@ -64,20 +71,25 @@ public sealed class RewardValidator(AdapterRegistry registry, LimitOptions limit
             texts = request.Query.Select((q, i) => Encode(adapter, $"query[{i}]", q)).ToList();
         var (method, _) = MethodAndSamples(adapter, null, null);
         ThrowIfInvalid();
-        return new RewardJob(adapter, method, texts, null, 0, 0, cancellation);
+        return new RewardJob(lease, method, texts, null, 0, 0, cancellation);
     }
 
-    private LoadedAdapter FindAdapter(string? id)
+    private T WithLease<T>(string? id, Func<AdapterLease, T> validate)
     {
         if (string.IsNullOrWhiteSpace(id))
             throw ServiceException.Invalid("adapter", "is required");
-        var adapter = registry.Find(id)
-            ?? throw new ServiceException(ErrorKind.NotFound, "Adapter not found",
-                $"adapter: '{id}' is not loaded; GET /v1/adapters lists the adapters",
-                new Dictionary<string, string[]> { ["adapter"] = [$"'{id}' is not loaded"] });
-        if (adapter.Task.Kind != "reward")
-            throw ServiceException.Invalid("adapter", $"'{adapter.Id}' is a {adapter.Task.Kind} adapter; use POST /v1/classify");
-        return adapter;
+        var lease = registry.Lease(id) ?? throw ClassifyValidator.AdapterNotFound(id);
+        try
+        {
+            if (lease.Adapter.Task.Kind != "reward")
+                throw ServiceException.Invalid("adapter", $"'{id}' is a {lease.Adapter.Task.Kind} adapter; use POST /v1/classify");
+            return validate(lease);
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
     }
 
     private (string Method, int Samples) MethodAndSamples(LoadedAdapter adapter, string? requested, int? requestedSamples)

@@ -13,14 +13,14 @@ public enum CovarianceMode
 
 /// <summary>One validated request as the worker sees it: token ids, class indices and options; no HTTP types.</summary>
 public sealed class ClassificationJob(
-    LoadedAdapter adapter,
+    AdapterLease lease,
     string method,
     IReadOnlyList<int[]> prompts,
     IReadOnlyList<string> labels,
     long[] classIndices,
     int samples,
     ulong seed,
-    CancellationToken cancellation) : InferenceJob(adapter, method, cancellation)
+    CancellationToken cancellation) : InferenceJob(lease, method, cancellation)
 {
     public IReadOnlyList<int[]> Prompts { get; } = prompts;
     public IReadOnlyList<string> Labels { get; } = labels;

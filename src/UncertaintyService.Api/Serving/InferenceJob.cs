@@ -4,12 +4,13 @@ using UncertaintyService.Core.Bundles;
 namespace UncertaintyService.Api.Serving;
 
 /// <summary>
-/// What every request the inference worker runs has in common: the adapter version it reads, how many
-/// texts it puts into a forward pass, its cancellation, its trace and its time in the queue. No HTTP types.
+/// What every request the inference worker runs has in common: the adapter version it reads (leased,
+/// so an unload cannot free it mid-request), how many texts it puts into a forward pass, its
+/// cancellation, its trace and its time in the queue. No HTTP types.
 /// </summary>
-public abstract class InferenceJob(LoadedAdapter adapter, string method, CancellationToken cancellation)
+public abstract class InferenceJob(AdapterLease lease, string method, CancellationToken cancellation)
 {
-    public LoadedAdapter Adapter { get; } = adapter;
+    public LoadedAdapter Adapter => lease.Adapter;
     public string Method { get; } = method;
     public CancellationToken Cancellation { get; } = cancellation;
     public ActivityContext Trace { get; } = Activity.Current?.Context ?? default;
@@ -24,4 +25,7 @@ public abstract class InferenceJob(LoadedAdapter adapter, string method, Cancell
     public abstract void Fail(Exception error);
 
     public abstract void Cancel();
+
+    /// <summary>Ends the job's hold on its adapter version: called once the worker is done with it, or when it was never queued.</summary>
+    public void ReleaseAdapter() => lease.Dispose();
 }

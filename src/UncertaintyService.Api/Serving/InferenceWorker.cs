@@ -60,11 +60,15 @@ public sealed class InferenceWorker : IHostedService, IDisposable
         return job.Completion.Task;
     }
 
+    // From here the worker owns the job's adapter lease: it ends it when done with the job, or now if the queue refuses it.
     private void Enqueue(InferenceJob job)
     {
         if (!channel.Writer.TryWrite(job))
+        {
+            job.ReleaseAdapter();
             throw new ServiceException(ErrorKind.Overloaded, "Too many requests",
                 $"The queue holds {batching.QueueCapacity} requests already; retry shortly.");
+        }
         Interlocked.Increment(ref depth);
     }
 
@@ -98,6 +102,7 @@ public sealed class InferenceWorker : IHostedService, IDisposable
             }
             finally
             {
+                foreach (var job in batch) job.ReleaseAdapter();
                 Interlocked.Add(ref depth, -batch.Count);
             }
         }

@@ -8,13 +8,13 @@ namespace UncertaintyService.Api.Serving;
 /// scored jointly). Reward jobs of the same adapter version, method and shape share a forward pass.
 /// </summary>
 public sealed class RewardJob(
-    LoadedAdapter adapter,
+    AdapterLease lease,
     string method,
     IReadOnlyList<int[]> texts,
     IReadOnlyList<int[]>? rejected,
     int samples,
     ulong seed,
-    CancellationToken cancellation) : InferenceJob(adapter, method, cancellation)
+    CancellationToken cancellation) : InferenceJob(lease, method, cancellation)
 {
     /// <summary>Items' texts, or the pairs' chosen texts.</summary>
     public IReadOnlyList<int[]> Texts { get; } = texts;

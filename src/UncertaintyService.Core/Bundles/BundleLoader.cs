@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using UncertaintyService.Core.Execution;
 using UncertaintyService.Core.Formats;
 using UncertaintyService.Core.Laplace;
 using UncertaintyService.Core.Lora;
@@ -18,14 +19,18 @@ public static class BundleLoader
     public const string BaseFolder = "base";
     public const string AdaptersFolder = "adapters";
 
+    /// <summary>Loads the base model and tokenizer; on failure nothing it allocated stays alive.</summary>
     public static LoadedBase LoadBase(string bundle, string bundleFolder, ScalarType dtype, Device device)
     {
         var folder = Path.Combine(bundleFolder, BaseFolder);
         if (!Directory.Exists(folder))
             throw new BundleFormatException(folder, null, "bundle has no base/ folder (a Hugging Face model folder)");
-        var model = LlamaModelLoader.Load(folder, dtype, device);
-        var tokenizer = PromptTokenizer.Load(folder);
-        return new LoadedBase(bundle, bundleFolder, model, tokenizer);
+        return TensorOwner.Build(() =>
+        {
+            var model = LlamaModelLoader.Load(folder, dtype, device);
+            var tokenizer = PromptTokenizer.Load(folder);
+            return new LoadedBase(bundle, bundleFolder, model, tokenizer);
+        });
     }
 
     /// <summary>The adapter folders of a bundle, by id (the folder name).</summary>
@@ -37,7 +42,14 @@ public static class BundleLoader
             : [];
     }
 
-    public static LoadedAdapter LoadAdapter(LoadedBase loadedBase, string id, string folder)
+    /// <summary>
+    /// Loads an adapter and its posteriors onto the base model's device. Load-time temporaries are freed
+    /// before it returns; a broken file frees everything loaded before it.
+    /// </summary>
+    public static LoadedAdapter LoadAdapter(LoadedBase loadedBase, string id, string folder) =>
+        TensorOwner.Build(() => Read(loadedBase, id, folder));
+
+    private static LoadedAdapter Read(LoadedBase loadedBase, string id, string folder)
     {
         var model = loadedBase.Model;
         var adapter = LoraAdapterLoader.Load(folder, model, id);

@@ -1,17 +1,25 @@
+using UncertaintyService.Core.Execution;
 using UncertaintyService.Core.Laplace;
 using UncertaintyService.Core.Lora;
 using UncertaintyService.Core.Model;
 using UncertaintyService.Core.Sampling;
 using UncertaintyService.Core.Tokenization;
+using static TorchSharp.torch;
 
 namespace UncertaintyService.Core.Bundles;
 
 /// <summary>A base model and tokenizer loaded once and shared by every adapter of its bundle.</summary>
-public sealed record LoadedBase(string Bundle, string Folder, LlamaModel Model, PromptTokenizer Tokenizer);
+public sealed record LoadedBase(string Bundle, string Folder, LlamaModel Model, PromptTokenizer Tokenizer) : ITensorOwner
+{
+    public IEnumerable<Tensor> OwnedTensors() => Model.OwnedTensors();
+
+    public void Dispose() => Model.Dispose();
+}
 
 /// <summary>
 /// Everything needed to serve one adapter, immutable once built: a reload builds a new one and swaps
-/// it in, so requests in flight finish on the version they started with.
+/// it in, so requests in flight finish on the version they started with. It owns its LoRA weights and
+/// posteriors (not the base model); whoever serves it disposes it once no request uses it.
 /// </summary>
 public sealed record LoadedAdapter(
     string Id,
@@ -23,7 +31,7 @@ public sealed record LoadedAdapter(
     LaplaceLoraPosterior? Laplace,
     CalibrationReport? Calibration,
     string Sha256,
-    DateTimeOffset LoadedAt)
+    DateTimeOffset LoadedAt) : ITensorOwner
 {
     /// <summary>The label token ids the task reads, resolved once at load.</summary>
     public required int[] LabelTokenIds { get; init; }
@@ -36,6 +44,18 @@ public sealed record LoadedAdapter(
 
     /// <summary>Posterior methods this adapter can serve; every request checks its method against them.</summary>
     public IReadOnlyList<string> Methods { get; } = Posterior.AvailableMethods();
+
+    public IEnumerable<Tensor> OwnedTensors() =>
+        Adapter.OwnedTensors()
+            .Concat(Laplace?.OwnedTensors() ?? [])
+            .Concat(Sampled.Values.SelectMany(p => p.OwnedTensors()));
+
+    public void Dispose()
+    {
+        Laplace?.Dispose();
+        foreach (var posterior in Sampled.Values) posterior.Dispose();
+        Adapter.Dispose();
+    }
 
     /// <summary>Samples per prompt when a request names none: Laplace's logit draws, or a sampled method's forward passes.</summary>
     public int DefaultSamples(string method) =>

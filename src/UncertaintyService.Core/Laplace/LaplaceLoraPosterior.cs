@@ -1,3 +1,4 @@
+using UncertaintyService.Core.Execution;
 using UncertaintyService.Core.Formats;
 using UncertaintyService.Core.Lora;
 using UncertaintyService.Core.Model;
@@ -11,17 +12,22 @@ namespace UncertaintyService.Core.Laplace;
 /// (Theta = A^T or B, large side L first). The names follow the Python <c>bayesian-lora</c> library:
 /// <see cref="JacobianMean"/>, <see cref="Variance"/>, <see cref="ModelEvidence"/>.
 /// </summary>
-public sealed class LaplaceLoraPosterior
+public sealed class LaplaceLoraPosterior : ITensorOwner
 {
     private readonly IReadOnlyList<KfacBlock> blocks;
 
-    private LaplaceLoraPosterior(LlamaModel model, LoraAdapter adapter, KfacMetadata metadata, IReadOnlyList<KfacBlock> blocks, double priorPrecision)
+    // The eigenbases (shared ones once) when this instance owns them; empty for a view made by WithPriorPrecision.
+    private readonly IReadOnlyList<FactorEigenbasis> ownedBases;
+
+    private LaplaceLoraPosterior(LlamaModel model, LoraAdapter adapter, KfacMetadata metadata, IReadOnlyList<KfacBlock> blocks, double priorPrecision,
+        IReadOnlyList<FactorEigenbasis> ownedBases)
     {
         Model = model;
         Adapter = adapter;
         Metadata = metadata;
         this.blocks = blocks;
         PriorPrecision = priorPrecision;
+        this.ownedBases = ownedBases;
     }
 
     public LlamaModel Model { get; }
@@ -75,7 +81,7 @@ public sealed class LaplaceLoraPosterior
             var extra = factors.ModuleNames.Where(k => !expected.Contains(k)).Order(StringComparer.Ordinal).FirstOrDefault();
             if (extra is not null)
                 throw new BundleFormatException(factors.FilePath, extra, "factors for a matrix the adapter does not have");
-            return new LaplaceLoraPosterior(model, adapter, factors.Metadata, blocks, priorPrecision);
+            return new LaplaceLoraPosterior(model, adapter, factors.Metadata, blocks, priorPrecision, loader.All.ToList());
         }
         catch
         {
@@ -85,11 +91,21 @@ public sealed class LaplaceLoraPosterior
         }
     }
 
-    /// <summary>The same factors under another prior precision (eigenbases shared).</summary>
+    /// <summary>
+    /// The same factors under another prior precision: a view sharing this posterior's eigenbases, valid
+    /// while this posterior is; disposing the view frees nothing.
+    /// </summary>
     public LaplaceLoraPosterior WithPriorPrecision(double priorPrecision) =>
         priorPrecision > 0 && !double.IsInfinity(priorPrecision)
-            ? new LaplaceLoraPosterior(Model, Adapter, Metadata, blocks, priorPrecision)
+            ? new LaplaceLoraPosterior(Model, Adapter, Metadata, blocks, priorPrecision, [])
             : throw new ArgumentOutOfRangeException(nameof(priorPrecision), priorPrecision, "The prior precision must be positive and finite.");
+
+    /// <summary>The eigenbases and eigenvalue products (nothing for a view); the model and adapter belong to their owners.</summary>
+    public IEnumerable<Tensor> OwnedTensors() => ownedBases.Count == 0
+        ? []
+        : ownedBases.SelectMany(b => new[] { b.Vectors, b.Values }).Concat(blocks.Select(b => b.EigenvalueProducts));
+
+    public void Dispose() => TensorOwner.DisposeAll(this);
 
     /// <summary>f(theta_MAP) for the classes, and the Jacobian of those logits with respect to every LoRA matrix.</summary>
     public LoraJacobian JacobianMean(TokenBatch batch, Tensor classIndices) =>

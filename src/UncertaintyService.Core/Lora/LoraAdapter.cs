@@ -1,4 +1,6 @@
+using UncertaintyService.Core.Execution;
 using UncertaintyService.Core.Model;
+using static TorchSharp.torch;
 
 namespace UncertaintyService.Core.Lora;
 
@@ -6,7 +8,7 @@ namespace UncertaintyService.Core.Lora;
 /// A loaded PEFT LoRA adapter: its modules in model order and any modules it saves whole (for example
 /// the <c>score</c> head). It holds only its own tensors; the base model is shared.
 /// </summary>
-public sealed class LoraAdapter
+public sealed class LoraAdapter : ITensorOwner
 {
     private readonly Dictionary<string, LoraModule> modulesByPath;
     private readonly Dictionary<string, LinearWeight> replacements;
@@ -33,4 +35,11 @@ public sealed class LoraAdapter
     public LoraModule? Module(string modulePath) => modulesByPath.GetValueOrDefault(modulePath);
 
     public LinearWeight? ReplacementFor(string modulePath) => replacements.GetValueOrDefault(modulePath);
+
+    /// <summary>Every module's A and B, and the weights of the modules it saves whole.</summary>
+    public IEnumerable<Tensor> OwnedTensors() =>
+        Modules.SelectMany(m => new[] { m.A, m.B })
+            .Concat(SavedModules.SelectMany(m => m.Bias is null ? new[] { m.Weight } : [m.Weight, m.Bias]));
+
+    public void Dispose() => TensorOwner.DisposeAll(this);
 }

@@ -1,3 +1,4 @@
+using UncertaintyService.Core.Execution;
 using static TorchSharp.torch;
 
 namespace UncertaintyService.Core.Model;
@@ -16,7 +17,7 @@ public enum ModelHead
 /// A Llama-family decoder with its LM head and optional <c>score</c> head. The weights are shared by
 /// every adapter; what an adapter changes travels in the <see cref="ForwardContext"/>.
 /// </summary>
-public sealed class LlamaModel
+public sealed class LlamaModel : ITensorOwner
 {
     /// <summary>The Hugging Face module path of the sequence-classification head.</summary>
     public const string ScoreModulePath = "score";
@@ -93,6 +94,11 @@ public sealed class LlamaModel
         }
         return All().OfType<Tensor>().Where(seen.Add).ToList();
     }
+
+    /// <summary>The weights and the rotary frequencies: everything the model allocated.</summary>
+    public IEnumerable<Tensor> OwnedTensors() => Weights().Append(rotary.Frequencies);
+
+    public void Dispose() => TensorOwner.DisposeAll(this);
 
     private Tensor DecoderOutput(TokenBatch batch, ForwardContext context)
     {

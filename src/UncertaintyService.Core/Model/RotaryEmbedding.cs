@@ -15,6 +15,9 @@ public sealed class RotaryEmbedding
         inverseFrequencies = tensor(InverseFrequencies(config), ScalarType.Float64, device);
     }
 
+    /// <summary>The frequencies tensor this embedding allocated (its owner, the model, frees it).</summary>
+    internal Tensor Frequencies => inverseFrequencies;
+
     /// <summary>The per-pair rotation frequencies after scaling; public so tests can check them.</summary>
     public static double[] InverseFrequencies(LlamaConfig config)
     {

@@ -51,6 +51,9 @@ public sealed class BlobPosterior : SampledPosterior
     /// <summary>The standard deviation of A for one module (r x in, float64).</summary>
     public Tensor SigmaOf(string modulePath) => sigmas[modulePath];
 
+    /// <summary>The mean weights (Load builds them from the file), G and sigma.</summary>
+    protected override IEnumerable<Tensor> StoredTensors() => ModuleTensors(Adapter).Concat(SigmaParameters.Values).Concat(sigmas.Values);
+
     public static Tensor Sigma(Tensor g, SigmaMapping mapping) =>
         mapping == SigmaMapping.Square ? g * g : nn.functional.softplus(g);
 

@@ -19,6 +19,9 @@ public sealed class McDropoutPosterior(string filePath, LoraAdapter weights, dou
 
     public override double DropoutProbability { get; } = probability;
 
+    /// <summary>The weights trained with dropout (Load builds them from the file).</summary>
+    protected override IEnumerable<Tensor> StoredTensors() => ModuleTensors(Adapter);
+
     public override IReadOnlyDictionary<string, RowLoraWeights>? Draw(int samples, Generator generator, ScalarType dtype, Device device) => null;
 
     public void Save(string path)

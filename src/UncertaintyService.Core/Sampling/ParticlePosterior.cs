@@ -60,6 +60,9 @@ public sealed class ParticlePosterior : SampledPosterior
             stack(adapters.Select(a => a.Module(m.ModulePath)!.A.detach()).ToList()),
             stack(adapters.Select(a => a.Module(m.ModulePath)!.B.detach()).ToList()))), training);
 
+    /// <summary>The stacked members; the structure adapter belongs to whoever loaded it.</summary>
+    protected override IEnumerable<Tensor> StoredTensors() => members.Values.SelectMany(m => new[] { m.A, m.B });
+
     public override IReadOnlyDictionary<string, RowLoraWeights> Draw(int samples, Generator generator, ScalarType dtype, Device device)
     {
         if (samples > Members)

@@ -1,3 +1,4 @@
+using UncertaintyService.Core.Execution;
 using UncertaintyService.Core.Lora;
 using static TorchSharp.torch;
 
@@ -7,7 +8,7 @@ namespace UncertaintyService.Core.Sampling;
 /// A posterior served by sampling weights and running the model once per sample (BLoB, SWAG,
 /// ensembles and SVGD particles, MC dropout), as opposed to Laplace's linearised logit Gaussian.
 /// </summary>
-public abstract class SampledPosterior(string method, string filePath, LoraAdapter adapter)
+public abstract class SampledPosterior(string method, string filePath, LoraAdapter adapter) : ITensorOwner
 {
     public string Method { get; } = method;
 
@@ -42,6 +43,22 @@ public abstract class SampledPosterior(string method, string filePath, LoraAdapt
     protected static ScalarType DrawType(ScalarType modelType) => modelType == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
 
     private readonly Dictionary<(Tensor, ScalarType, string), Tensor> onDevice = new();
+
+    /// <summary>The tensors the posterior read from its file (not the structure adapter it was given).</summary>
+    protected abstract IEnumerable<Tensor> StoredTensors();
+
+    /// <summary>What it read from its file and the device copies it made for draws.</summary>
+    public IEnumerable<Tensor> OwnedTensors()
+    {
+        List<Tensor> copies;
+        lock (onDevice) copies = onDevice.Values.ToList();
+        return StoredTensors().Concat(copies);
+    }
+
+    public void Dispose() => TensorOwner.DisposeAll(this);
+
+    /// <summary>A and B of every module of <paramref name="adapter"/> (not the modules it saves whole, which the structure adapter owns).</summary>
+    protected static IEnumerable<Tensor> ModuleTensors(LoraAdapter adapter) => adapter.Modules.SelectMany(m => new[] { m.A, m.B });
 
     /// <summary>
     /// <paramref name="stored"/> in <paramref name="type"/> on <paramref name="device"/>, copied there

@@ -51,6 +51,11 @@ public sealed class SwagPosterior : SampledPosterior
 
     public int Snapshots { get; }
 
+    /// <summary>The mean weights (Load builds them from the file), the moments and the diagonal standard deviations.</summary>
+    protected override IEnumerable<Tensor> StoredTensors() => ModuleTensors(Adapter)
+        .Concat(Moments.Values.SelectMany(m => m.Deviations is null ? new[] { m.Mean, m.SecondMoment } : [m.Mean, m.SecondMoment, m.Deviations]))
+        .Concat(diagonalStds.Values);
+
     public override IReadOnlyDictionary<string, RowLoraWeights> Draw(int samples, Generator generator, ScalarType dtype, Device device)
     {
         var type = DrawType(dtype);
