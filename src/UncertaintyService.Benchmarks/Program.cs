@@ -13,6 +13,16 @@ if (args.Contains("--load"))
     await LoadTest.Run(clients: 64, duration: TimeSpan.FromSeconds(seconds));
     return;
 }
+if (args is ["--scale-one", var layers, var batch, var method])
+{
+    ScaleBenchmark.RunOne(int.Parse(layers), int.Parse(batch), int.Parse(method));
+    return;
+}
+if (args is ["--scale-factors", var kind, var factorLayers])
+{
+    ScaleBenchmark.LoadFactors(kind, int.Parse(factorLayers));
+    return;
+}
 if (args.Contains("--scale"))
 {
     int[] Ints(string flag, int[] fallback) => args.SkipWhile(a => a != flag).Skip(1).Select(v => v.Split(',').Select(int.Parse).ToArray()).FirstOrDefault(fallback);

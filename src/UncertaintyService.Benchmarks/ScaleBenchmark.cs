@@ -16,57 +16,73 @@ namespace UncertaintyService.Benchmarks;
 /// random weights, truncated to a few layers, LoRA rank 8 on q and v: peak resident memory above the
 /// weights per method, and what loading 8B-shaped factor files costs.
 /// dotnet run -c Release --project src/UncertaintyService.Benchmarks -- --scale [--layers 1,2,4] [--kfac-layers 4]
+/// (each row runs in its own process: --scale-one LAYERS BATCH METHOD, --scale-factors square|low-rank LAYERS)
 /// </summary>
 internal static class ScaleBenchmark
 {
     private const int PromptTokens = 1024;
     private static readonly long[] Labels = [100, 200, 300, 400];
 
+    private static readonly string[] Methods = ["MAP", "Laplace C = 4", "BLoB N = 10"];
+
+    /// <summary>
+    /// Runs every measurement in a fresh process of this program (so no run reuses memory the allocator
+    /// mapped for an earlier one) and prints the rows as they arrive.
+    /// </summary>
     public static void Run(int[] layerCounts, int kfacLayers)
     {
         Console.WriteLine($"# Scale benchmark ({Environment.ProcessorCount} cores, torch threads {get_num_threads()}, {DateTime.UtcNow:yyyy-MM-dd}), "
-            + $"token budget {TokenBudget.Default.MaxTokens}");
+            + $"token budget {TokenBudget.Default.MaxTokens}, one process per row");
         Console.WriteLine();
         Console.WriteLine("| layers | batch | method | weights MiB | peak above weights MiB | seconds |");
         Console.WriteLine("| --- | --- | --- | --- | --- | --- |");
         foreach (int layers in layerCounts)
-        {
-            var (model, adapter) = Build(layers);
-            long weights = Memory.ResidentMiB();
-            var laplace = LaplaceLoraPosterior.Create(model, adapter, RandomWeights.KfacFactors(adapter, "(benchmark)", 1000, rank: 16, seed: 3), 1.0);
-            var blob = RandomPosteriors.Blob(adapter, seed: 4);
-            var random = new Random(layers);
             foreach (int batch in new[] { 1, 8 })
-            {
-                var prompts = Enumerable.Range(0, batch)
-                    .Select(_ => (IReadOnlyList<int>)Enumerable.Range(0, PromptTokens).Select(_ => random.Next(3, model.Config.VocabSize)).ToArray()).ToList();
-                Measure(layers, batch, "MAP", weights, () => MapPredictor.Logits(model, adapter, prompts, Labels));
-                Measure(layers, batch, "Laplace C = 4", weights, () => LaplacePredictor.Moments(laplace, prompts, Labels));
-                if (batch == 1)
-                    Measure(layers, batch, "BLoB N = 10", weights, () => SampledPredictor.Predict(blob, model, prompts, Labels, 10, 1));
-            }
-        }
+                foreach (int method in Enumerable.Range(0, Methods.Length).Where(m => batch == 1 || Methods[m] != "BLoB N = 10"))
+                    Child("--scale-one", layers.ToString(), batch.ToString(), method.ToString());
 
         Console.WriteLine();
         Console.WriteLine("| factor file | factors | decomposed | load s | peak above start MiB | kept MiB |");
         Console.WriteLine("| --- | --- | --- | --- | --- | --- |");
-        LoadFactors($"q, v square, {kfacLayers} layers", SquareQv(kfacLayers));
-        LoadFactors("all seven projections rank 256, 32 layers", LowRankAll(32, 256));
+        SquareQv(kfacLayers);
+        LowRankAll(32, 256);
+        Child("--scale-factors", "square", kfacLayers.ToString());
+        Child("--scale-factors", "low-rank", "32");
     }
 
-    private static void Measure(int layers, int batch, string method, long weights, Action run)
+    /// <summary>One row, measured in this (child) process: builds the model, runs one method once.</summary>
+    public static void RunOne(int layers, int batch, int method)
     {
+        var (model, adapter) = Build(layers);
+        long weights = Memory.ResidentMiB();
+        var random = new Random(layers);
+        var prompts = Enumerable.Range(0, batch)
+            .Select(_ => (IReadOnlyList<int>)Enumerable.Range(0, PromptTokens).Select(_ => random.Next(3, model.Config.VocabSize)).ToArray()).ToList();
+        using var laplace = Methods[method] == "Laplace C = 4"
+            ? LaplaceLoraPosterior.Create(model, adapter, RandomWeights.KfacFactors(adapter, "(benchmark)", 1000, rank: 16, seed: 3), 1.0)
+            : null;
+        using var blob = Methods[method] == "BLoB N = 10" ? RandomPosteriors.Blob(adapter, seed: 4) : null;
+        Action run = Methods[method] switch
+        {
+            "MAP" => () => MapPredictor.Logits(model, adapter, prompts, Labels),
+            "Laplace C = 4" => () => LaplacePredictor.Moments(laplace!, prompts, Labels),
+            _ => () => SampledPredictor.Predict(blob!, model, prompts, Labels, 10, 1),
+        };
         GC.Collect();
         Memory.ResetPeak();
         long before = Memory.ResidentMiB();
         var clock = Stopwatch.StartNew();
         run();
         double seconds = clock.Elapsed.TotalSeconds;
-        Console.WriteLine($"| {layers} | {batch} | {method} | {weights} | {Memory.PeakMiB() - before} | {seconds:F1} |");
+        Console.WriteLine($"| {layers} | {batch} | {Methods[method]} | {weights} | {Memory.PeakMiB() - before} | {seconds:F1} |");
     }
 
-    private static void LoadFactors(string name, string path)
+    /// <summary>One factor-file row, in this (child) process: streams and decomposes every factor.</summary>
+    public static void LoadFactors(string kind, int layers)
     {
+        var (name, path) = kind == "square"
+            ? ($"q, v square, {layers} layers", SquareQv(layers))
+            : ($"all seven projections rank 256, {layers} layers", LowRankAll(layers, 256));
         GC.Collect();
         Memory.ResetPeak();
         long before = Memory.ResidentMiB();
@@ -79,6 +95,20 @@ internal static class ScaleBenchmark
         GC.WaitForPendingFinalizers();
         Console.WriteLine($"| {name} | {reader.ModuleNames.Count * 2} | {decomposed} | {seconds:F1} | {Memory.PeakMiB() - before} | {Memory.ResidentMiB() - before} |");
         foreach (var basis in loader.All) basis.Dispose();
+    }
+
+    // Runs this program again with the given arguments and copies its output through.
+    private static void Child(params string[] arguments)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, UseShellExecute = false };
+        if (!Environment.ProcessPath!.EndsWith("UncertaintyService.Benchmarks", StringComparison.Ordinal))
+            start.ArgumentList.Add(typeof(ScaleBenchmark).Assembly.Location); // launched as "dotnet <dll>"
+        foreach (var a in arguments) start.ArgumentList.Add(a);
+        using var child = Process.Start(start)!;
+        string output = child.StandardOutput.ReadToEnd();
+        child.WaitForExit();
+        Console.Write(output);
+        if (child.ExitCode != 0) Console.WriteLine($"| (child {string.Join(' ', arguments)} exited with {child.ExitCode}) |");
     }
 
     /// <summary>Llama-3-8B's shapes with the given depth, bfloat16, LoRA r = 8 on q and v.</summary>
