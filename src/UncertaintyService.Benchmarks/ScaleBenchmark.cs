@@ -56,18 +56,22 @@ internal static class ScaleBenchmark
         var (model, adapter) = Build(layers);
         long weights = Memory.ResidentMiB();
         var random = new Random(layers);
-        var prompts = Enumerable.Range(0, batch)
-            .Select(_ => (IReadOnlyList<int>)Enumerable.Range(0, PromptTokens).Select(_ => random.Next(3, model.Config.VocabSize)).ToArray()).ToList();
+        List<IReadOnlyList<int>> Prompts(int count, int length) => Enumerable.Range(0, count)
+            .Select(_ => (IReadOnlyList<int>)Enumerable.Range(0, length).Select(_ => random.Next(3, model.Config.VocabSize)).ToArray()).ToList();
+        var prompts = Prompts(batch, PromptTokens);
         using var laplace = Methods[method] == "Laplace C = 4"
             ? LaplaceLoraPosterior.Create(model, adapter, RandomWeights.KfacFactors(adapter, "(benchmark)", 1000, rank: 16, seed: 3), 1.0)
             : null;
         using var blob = Methods[method] == "BLoB N = 10" ? RandomPosteriors.Blob(adapter, seed: 4) : null;
-        Action run = Methods[method] switch
+        Action<List<IReadOnlyList<int>>> predict = Methods[method] switch
         {
-            "MAP" => () => MapPredictor.Logits(model, adapter, prompts, Labels),
-            "Laplace C = 4" => () => LaplacePredictor.Moments(laplace!, prompts, Labels),
-            _ => () => SampledPredictor.Predict(blob!, model, prompts, Labels, 10, 1),
+            "MAP" => p => MapPredictor.Logits(model, adapter, p, Labels),
+            "Laplace C = 4" => p => LaplacePredictor.Moments(laplace!, p, Labels),
+            _ => p => SampledPredictor.Predict(blob!, model, p, Labels, 10, 1),
         };
+        // A short warm-up first: libtorch's one-time set-up (kernels, thread pools) is not the method's memory.
+        predict(Prompts(1, 16));
+        Action run = () => predict(prompts);
         GC.Collect();
         Memory.ResetPeak();
         long before = Memory.ResidentMiB();
@@ -101,6 +105,10 @@ internal static class ScaleBenchmark
     private static void Child(params string[] arguments)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, UseShellExecute = false };
+        // A fixed mmap threshold: every tensor-sized block is mapped and unmapped on its own, so resident
+        // memory follows live tensors instead of what glibc's heap kept from earlier allocations.
+        start.Environment["MALLOC_MMAP_THRESHOLD_"] = "131072";
+        start.Environment["MALLOC_TRIM_THRESHOLD_"] = "131072";
         if (!Environment.ProcessPath!.EndsWith("UncertaintyService.Benchmarks", StringComparison.Ordinal))
             start.ArgumentList.Add(typeof(ScaleBenchmark).Assembly.Location); // launched as "dotnet <dll>"
         foreach (var a in arguments) start.ArgumentList.Add(a);

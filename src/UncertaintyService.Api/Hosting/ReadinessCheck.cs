@@ -3,8 +3,12 @@ using UncertaintyService.Api.Serving;
 
 namespace UncertaintyService.Api.Hosting;
 
-/// <summary>Ready when loading finished and a one-token forward pass worked; reports load failures either way.</summary>
-public sealed class ReadinessCheck(AdapterRegistry registry) : IHealthCheck
+/// <summary>
+/// Ready when loading finished and a one-token forward pass worked; degraded while the queue refuses
+/// requests or the worker is stuck on a chunk (so a load balancer sends traffic elsewhere); reports
+/// load failures either way.
+/// </summary>
+public sealed class ReadinessCheck(AdapterRegistry registry, InferenceWorker worker) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -13,9 +17,12 @@ public sealed class ReadinessCheck(AdapterRegistry registry) : IHealthCheck
         {
             ["adapters"] = snapshot.Adapters.Keys.ToArray(),
             ["failures"] = snapshot.Failures.Select(f => $"{f.What}: {f.Problem}").ToArray(),
+            ["queue_depth"] = worker.QueueDepth,
         };
-        return Task.FromResult(registry.Ready
-            ? HealthCheckResult.Healthy($"{snapshot.Adapters.Count} adapters served", data)
-            : HealthCheckResult.Unhealthy(snapshot.Failures.IsEmpty ? "loading models" : "no adapter could be loaded", data: data));
+        if (!registry.Ready)
+            return Task.FromResult(HealthCheckResult.Unhealthy(snapshot.Failures.IsEmpty ? "loading models" : "no adapter could be loaded", data: data));
+        return Task.FromResult(worker.Degraded is { } reason
+            ? HealthCheckResult.Degraded(reason, data: data)
+            : HealthCheckResult.Healthy($"{snapshot.Adapters.Count} adapters served", data));
     }
 }

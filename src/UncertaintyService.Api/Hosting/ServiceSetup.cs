@@ -21,6 +21,8 @@ public static class ServiceSetup
         services.AddOptions<ServiceOptions>().Bind(builder.Configuration.GetSection(ServiceOptions.Section), o => o.ErrorOnUnknownConfiguration = true)
             .ValidateDataAnnotations().Validate(o => o.Bundles.Select(b => b.Name).Distinct().Count() == o.Bundles.Count,
                 "Bundle names must be distinct.")
+            .Validate(o => o.Batching.MaxQueuedCost >= o.Limits.MaxRequestCost,
+                "Batching:MaxQueuedCost must be at least Limits:MaxRequestCost (else the largest admissible request could never be queued).")
             .Validate(o => o.Batching.ChunkTokens >= 2L * o.Limits.MaxPromptTokens,
                 "Batching:ChunkTokens must be at least 2 x Limits:MaxPromptTokens (a reward pair of the longest prompts runs in one chunk).")
             .ValidateOnStart();
@@ -59,7 +61,18 @@ public static class ServiceSetup
         app.UseSwaggerUI(o => o.DocumentTitle = "UncertaintyService");
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = HealthJson.Write });
+        // Degraded (queue refusing, worker stuck) answers 503 too: a load balancer should send traffic elsewhere meanwhile.
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions
+        {
+            Predicate = c => c.Tags.Contains("ready"),
+            ResponseWriter = HealthJson.Write,
+            ResultStatusCodes =
+            {
+                [Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy] = StatusCodes.Status200OK,
+                [Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable,
+                [Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
+            },
+        });
 
         var v1 = app.MapGroup("/v1");
         ClassifyEndpoints.Map(v1);

@@ -77,6 +77,7 @@ public sealed class ClassifyValidator(AdapterRegistry registry, LimitOptions lim
 
         ulong seed = request.Seed ?? BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)) >> 11;
         var job = new ClassificationJob(lease, method, tokens!, labels, classIndices, samples, seed, cancellation);
+        RequestCostLimit.Check(job, limits);
         return (job, Enum.Parse<CovarianceMode>(covariance, ignoreCase: true), approximation);
     }
 

@@ -18,14 +18,11 @@ public static class ProblemMapping
         [ErrorKind.Backend] = Microsoft.AspNetCore.Http.StatusCodes.Status424FailedDependency,
     };
 
-    /// <summary>Seconds a client should wait after 429 or 503.</summary>
-    public const int RetryAfterSeconds = 1;
-
     public static IResult ToResult(ServiceException e, HttpContext context)
     {
         int status = StatusCodes[e.Kind];
         if (e.Kind is ErrorKind.Overloaded or ErrorKind.Timeout or ErrorKind.NotReady)
-            context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            context.Response.Headers.RetryAfter = e.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var extensions = new Dictionary<string, object?> { ["kind"] = e.Kind.ToString() };
         if (e.Errors is not null) extensions["errors"] = e.Errors;
         return TypedResults.Problem(detail: e.Message, statusCode: status, title: e.Title, extensions: extensions);

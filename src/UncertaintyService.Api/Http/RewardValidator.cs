@@ -58,7 +58,9 @@ public sealed class RewardValidator(AdapterRegistry registry, LimitOptions limit
         ThrowIfInvalid();
         ulong seed = request.Seed ?? BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)) >> 11;
         int draws = approximation == "mc" && method == "laplace" ? samples : 0;
-        return (new RewardJob(lease, method, texts!, rejected, draws, seed, cancellation), approximation);
+        var job = new RewardJob(lease, method, texts!, rejected, draws, seed, cancellation);
+        RequestCostLimit.Check(job, limits);
+        return (job, approximation);
     }
 
     private RewardJob Validate(OpenRlhfRewardRequest request, AdapterLease lease, CancellationToken cancellation)
@@ -71,7 +73,9 @@ public sealed class RewardValidator(AdapterRegistry registry, LimitOptions limit
             texts = request.Query.Select((q, i) => Encode(adapter, $"query[{i}]", q)).ToList();
         var (method, _) = MethodAndSamples(adapter, null, null);
         ThrowIfInvalid();
-        return new RewardJob(lease, method, texts, null, 0, 0, cancellation);
+        var job = new RewardJob(lease, method, texts, null, 0, 0, cancellation);
+        RequestCostLimit.Check(job, limits);
+        return job;
     }
 
     private T WithLease<T>(string? id, Func<AdapterLease, T> validate)

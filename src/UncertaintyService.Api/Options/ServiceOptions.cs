@@ -63,6 +63,13 @@ public sealed class LimitOptions
 
     /// <summary>Most weight samples per prompt for BLoB, SWAG, ensembles and MC dropout: each is a forward pass.</summary>
     [Range(1, 4096)] public int MaxWeightSamples { get; set; } = 64;
+
+    /// <summary>
+    /// Most token-passes one request may ask for (padded tokens x passes: 1 for MAP, 1 + C for Laplace,
+    /// S for a sampled method); more is a 422 naming the cost. Set it so the heaviest request finishes
+    /// well inside RequestTimeoutSeconds on the serving hardware (README: Admission and time).
+    /// </summary>
+    [Range(1, long.MaxValue)] public long MaxRequestCost { get; set; } = 200_000;
 }
 
 public sealed class BatchingOptions
@@ -82,6 +89,18 @@ public sealed class BatchingOptions
 
     /// <summary>Requests waiting beyond this many get 429.</summary>
     [Range(1, 100_000)] public int QueueCapacity { get; set; } = 256;
+
+    /// <summary>Most total cost (token-passes) waiting for the worker; a request that does not fit gets 429 at once.</summary>
+    [Range(1, long.MaxValue)] public long MaxQueuedCost { get; set; } = 400_000;
+
+    /// <summary>
+    /// At shutdown, how long the worker may finish the work in hand before it fails what is left with
+    /// 503; below the deployment's termination grace period (45 s in deploy/).
+    /// </summary>
+    [Range(0, 3600)] public double DrainSeconds { get; set; } = 30;
+
+    /// <summary>/health/ready reports degraded when the worker has spent this long on one chunk.</summary>
+    [Range(0.1, 3600)] public double StuckSeconds { get; set; } = 20;
 }
 
 public sealed class AdminOptions

@@ -19,6 +19,9 @@ public abstract class InferenceJob(AdapterLease lease, string method, Cancellati
     /// <summary>Texts this job adds to a batch (a reward pair counts two).</summary>
     public abstract int TextCount { get; }
 
+    /// <summary>Token-passes this job asks of the worker (<see cref="RequestCost"/>).</summary>
+    public abstract long Cost { get; }
+
     /// <summary>Whether the two jobs can share one forward pass.</summary>
     public abstract bool CanShareBatchWith(InferenceJob other);
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using UncertaintyService.Api.Options;
 using UncertaintyService.Core.Execution;
@@ -8,52 +7,76 @@ using UncertaintyService.Core.Prediction;
 namespace UncertaintyService.Api.Serving;
 
 /// <summary>
-/// The one thread that runs the model. Requests arrive through a bounded channel (full: 429 at once);
-/// the worker merges queued requests for the same adapter, method and classes into one batch up to
-/// MaxBatchPrompts, waiting at most MaxWaitMilliseconds for company, then answers each on its own
-/// completion source. TorchSharp dispose scopes are per thread and never cross an await here.
+/// The one thread that runs the model. Admitted requests wait in a <see cref="WorkQueue"/> bounded by
+/// count and total cost (full: 429 at once, with Retry-After from the measured throughput); the worker
+/// takes the oldest request with every waiting request that can share its forward pass, up to
+/// MaxBatchPrompts, waiting at most MaxWaitMilliseconds for company, and answers each on its own
+/// completion source. Before each chunk of a batch it checks that someone still wants the answer (a
+/// batch whose requests all timed out or were abandoned stops within one chunk), and between the
+/// chunks of a batch it first serves waiting requests of at most one chunk's cost, so a short request
+/// never waits for a long one to finish. TorchSharp dispose scopes are per thread and never cross a wait.
 /// </summary>
 public sealed class InferenceWorker : IHostedService, IDisposable
 {
-    private readonly Channel<InferenceJob> channel;
+    private readonly WorkQueue queue;
     private readonly BatchingOptions batching;
-    private readonly TokenBudget budget;
     private readonly ServiceTelemetry telemetry;
     private readonly ILogger<InferenceWorker> logger;
-    private readonly List<InferenceJob> deferred = [];
+    private readonly CancellationTokenSource drainOver = new();
+    private readonly Throughput throughput = new();
     private Thread? thread;
     private int depth;
+    private long dropped;
+    private long chunkStarted; // Stopwatch timestamp of the chunk in hand; 0 when idle
+    private long lastRefusal;  // Stopwatch timestamp of the last 429
 
     public InferenceWorker(IOptions<ServiceOptions> options, ServiceTelemetry telemetry, ILogger<InferenceWorker> logger)
     {
         batching = options.Value.Batching;
-        budget = new TokenBudget(batching.ChunkTokens);
+        queue = new WorkQueue(batching.QueueCapacity, batching.MaxQueuedCost);
         this.telemetry = telemetry;
         this.logger = logger;
-        channel = Channel.CreateBounded<InferenceJob>(new BoundedChannelOptions(batching.QueueCapacity)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
-        telemetry.ObserveQueueDepth(() => Volatile.Read(ref depth));
+        telemetry.ObserveQueue(() => Volatile.Read(ref depth), () => queue.Cost, () => ChunkAge?.TotalSeconds ?? 0);
     }
 
-    private long dropped;
-
-    /// <summary>Requests dropped before any work because their client left or their time ran out.</summary>
+    /// <summary>Requests dropped before or during their work because their client left or their time ran out.</summary>
     public long Dropped => Interlocked.Read(ref dropped);
 
     /// <summary>Requests accepted and not yet answered or dropped.</summary>
     public int QueueDepth => Volatile.Read(ref depth);
 
-    /// <summary>Queues the job, or fails at once with <see cref="ErrorKind.Overloaded"/> when the queue is full.</summary>
+    /// <summary>How long the worker has been on its current chunk; null when idle.</summary>
+    public TimeSpan? ChunkAge
+    {
+        get
+        {
+            long started = Interlocked.Read(ref chunkStarted);
+            return started == 0 ? null : Stopwatch.GetElapsedTime(started);
+        }
+    }
+
+    /// <summary>Why the worker cannot keep up right now (for /health/ready), or null.</summary>
+    public string? Degraded
+    {
+        get
+        {
+            if (ChunkAge is { } age && age.TotalSeconds > batching.StuckSeconds)
+                return $"the worker has been on one chunk for {age.TotalSeconds:F0} s (Batching:StuckSeconds {batching.StuckSeconds})";
+            long refused = Interlocked.Read(ref lastRefusal);
+            if (refused != 0 && Stopwatch.GetElapsedTime(refused) < TimeSpan.FromSeconds(2))
+                return $"the queue refused a request in the last 2 s ({queue.Count} waiting, cost {queue.Cost:N0} of {queue.MaxCost:N0})";
+            return null;
+        }
+    }
+
+    /// <summary>Queues the job, or fails at once with <see cref="ErrorKind.Overloaded"/> when the queue has no room for it.</summary>
     public Task<ClassificationOutcome> Submit(ClassificationJob job)
     {
         Enqueue(job);
         return job.Completion.Task;
     }
 
-    /// <summary>Queues a reward job, or fails at once with <see cref="ErrorKind.Overloaded"/> when the queue is full.</summary>
+    /// <summary>Queues a reward job, or fails at once with <see cref="ErrorKind.Overloaded"/> when the queue has no room for it.</summary>
     public Task<RewardOutcome> Submit(RewardJob job)
     {
         Enqueue(job);
@@ -63,13 +86,18 @@ public sealed class InferenceWorker : IHostedService, IDisposable
     // From here the worker owns the job's adapter lease: it ends it when done with the job, or now if the queue refuses it.
     private void Enqueue(InferenceJob job)
     {
-        if (!channel.Writer.TryWrite(job))
-        {
-            job.ReleaseAdapter();
-            throw new ServiceException(ErrorKind.Overloaded, "Too many requests",
-                $"The queue holds {batching.QueueCapacity} requests already; retry shortly.");
-        }
         Interlocked.Increment(ref depth);
+        if (queue.TryAdd(job) is { } refusal)
+        {
+            Interlocked.Decrement(ref depth);
+            job.ReleaseAdapter();
+            Interlocked.Exchange(ref lastRefusal, Stopwatch.GetTimestamp());
+            telemetry.Refusals.Add(1);
+            throw new ServiceException(ErrorKind.Overloaded, "Too many requests", $"No room for this request: {refusal}; retry shortly.")
+            {
+                RetryAfterSeconds = throughput.SecondsFor(queue.Cost + job.Cost),
+            };
+        }
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -79,97 +107,89 @@ public sealed class InferenceWorker : IHostedService, IDisposable
         return Task.CompletedTask;
     }
 
-    /// <summary>Stops taking requests and drains the ones already queued before returning.</summary>
-    public Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Stops taking requests and lets the worker finish the queue for up to Batching:DrainSeconds; after
+    /// that the batch in hand stops at its next chunk and everything left is answered 503.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
     {
-        channel.Writer.TryComplete();
-        return Task.Run(() => thread?.Join(), cancellationToken);
+        queue.Complete();
+        if (thread is null) return;
+        var finished = Task.Run(() => thread.Join(), CancellationToken.None);
+        if (await Task.WhenAny(finished, Task.Delay(TimeSpan.FromSeconds(batching.DrainSeconds), cancellationToken)) != finished)
+        {
+            logger.LogWarning("Drain time of {Seconds} s is over; failing the {Depth} requests left", batching.DrainSeconds, QueueDepth);
+            drainOver.Cancel();
+            await finished;
+        }
     }
 
     private void Run()
     {
-        while (NextBatch() is { Count: > 0 } batch)
-        {
-            try
-            {
-                RunBatch(batch);
-            }
-            catch (Exception e)
-            {
-                logger.LogError(e, "Batch of {Jobs} requests for adapter {Adapter} failed", batch.Count, batch[0].Adapter.Id);
-                foreach (var job in batch)
-                    job.Fail(new ServiceException(ErrorKind.Backend, "Model failure", $"The model failed on this batch: {e.Message}"));
-            }
-            finally
-            {
-                foreach (var job in batch) job.ReleaseAdapter();
-                Interlocked.Add(ref depth, -batch.Count);
-            }
-        }
+        while (queue.TakeBatch(batching.MaxBatchPrompts, TimeSpan.FromMilliseconds(batching.MaxWaitMilliseconds)) is { } batch)
+            RunGuarded(batch, nested: false);
     }
 
-    // Blocks for the first job, then gathers compatible ones until the batch is full or the wait is over.
-    private List<InferenceJob>? NextBatch()
+    // Runs one batch and answers every job in it, whatever happens; nested batches (short requests run
+    // between the chunks of a long one) do not interleave further.
+    private void RunGuarded(List<InferenceJob> batch, bool nested)
     {
-        InferenceJob first;
-        if (deferred.Count > 0)
-        {
-            first = deferred[0];
-            deferred.RemoveAt(0);
-        }
-        else if (!TryReadBlocking(Timeout.InfiniteTimeSpan, out first!))
-            return null;
-
-        var batch = new List<InferenceJob> { first };
-        int prompts = first.TextCount;
-        for (int i = 0; i < deferred.Count && prompts < batching.MaxBatchPrompts; i++)
-        {
-            if (deferred[i].CanShareBatchWith(first) && prompts + deferred[i].TextCount <= batching.MaxBatchPrompts)
-            {
-                prompts += deferred[i].TextCount;
-                batch.Add(deferred[i]);
-                deferred.RemoveAt(i--);
-            }
-        }
-        var deadline = Stopwatch.StartNew();
-        var wait = TimeSpan.FromMilliseconds(batching.MaxWaitMilliseconds);
-        while (prompts < batching.MaxBatchPrompts)
-        {
-            var left = wait - deadline.Elapsed;
-            if (!TryReadBlocking(left > TimeSpan.Zero ? left : TimeSpan.Zero, out var next))
-                break;
-            if (next.CanShareBatchWith(first) && prompts + next.TextCount <= batching.MaxBatchPrompts)
-            {
-                prompts += next.TextCount;
-                batch.Add(next);
-            }
-            else
-                deferred.Add(next);
-        }
-        return batch;
-    }
-
-    private bool TryReadBlocking(TimeSpan timeout, out InferenceJob job)
-    {
-        if (channel.Reader.TryRead(out job!)) return true;
-        if (timeout == TimeSpan.Zero) return false;
-        using var cancel = timeout == Timeout.InfiniteTimeSpan ? new CancellationTokenSource() : new CancellationTokenSource(timeout);
+        var clock = Stopwatch.StartNew();
         try
         {
-            // The only wait on this thread; no dispose scope is open here.
-            while (channel.Reader.WaitToReadAsync(cancel.Token).AsTask().GetAwaiter().GetResult())
+            if (drainOver.IsCancellationRequested)
+                throw new OperationCanceledException(drainOver.Token);
+            bool firstChunk = true;
+            var budget = new TokenBudget(batching.ChunkTokens)
             {
-                if (channel.Reader.TryRead(out job!)) return true;
-            }
+                BeforeChunk = () =>
+                {
+                    Interlocked.Exchange(ref chunkStarted, 0);
+                    if (drainOver.IsCancellationRequested)
+                        throw new OperationCanceledException(drainOver.Token);
+                    if (batch.All(j => j.Cancellation.IsCancellationRequested))
+                        throw new OperationCanceledException("every request of the batch timed out or was abandoned");
+                    if (!nested && !firstChunk)
+                        ServeSmallRequests();
+                    firstChunk = false;
+                    Interlocked.Exchange(ref chunkStarted, Stopwatch.GetTimestamp());
+                },
+            };
+            RunBatch(batch, budget);
+            throughput.Record(batch.Sum(j => j.Cost), clock.Elapsed);
+        }
+        catch (OperationCanceledException) when (drainOver.IsCancellationRequested)
+        {
+            foreach (var job in batch)
+                job.Fail(new ServiceException(ErrorKind.NotReady, "Shutting down", "The service stopped before this request could finish; retry on another instance."));
         }
         catch (OperationCanceledException)
         {
+            Interlocked.Add(ref dropped, batch.Count);
+            foreach (var job in batch) job.Cancel();
         }
-        job = null!;
-        return false;
+        catch (Exception e)
+        {
+            logger.LogError(e, "Batch of {Jobs} requests for adapter {Adapter} failed", batch.Count, batch[0].Adapter.Id);
+            foreach (var job in batch)
+                job.Fail(new ServiceException(ErrorKind.Backend, "Model failure", $"The model failed on this batch: {e.Message}"));
+        }
+        finally
+        {
+            Interlocked.Exchange(ref chunkStarted, 0);
+            foreach (var job in batch) job.ReleaseAdapter();
+            Interlocked.Add(ref depth, -batch.Count);
+        }
     }
 
-    private void RunBatch(List<InferenceJob> batch)
+    // Requests of at most one chunk's cost that arrived while a long batch runs go first.
+    private void ServeSmallRequests()
+    {
+        while (queue.TakeSmall(batching.ChunkTokens, batching.MaxBatchPrompts) is { } small)
+            RunGuarded(small, nested: true);
+    }
+
+    private void RunBatch(List<InferenceJob> batch, TokenBudget budget)
     {
         // Requests whose client went away or whose time ran out are dropped before any work.
         var alive = new List<InferenceJob>();
@@ -274,5 +294,9 @@ public sealed class InferenceWorker : IHostedService, IDisposable
         return new LogitMoments(logits, logits.Select(_ => new double[c, c]).ToArray(), clock.Elapsed, TimeSpan.Zero, TimeSpan.Zero);
     }
 
-    public void Dispose() => channel.Writer.TryComplete();
+    public void Dispose()
+    {
+        queue.Complete();
+        drainOver.Dispose();
+    }
 }

@@ -39,6 +39,9 @@ public sealed class ServiceException(ErrorKind kind, string title, string detail
     public string Title { get; } = title;
     public IReadOnlyDictionary<string, string[]>? Errors { get; } = errors;
 
+    /// <summary>For 429 and 503: seconds the client should wait before retrying.</summary>
+    public int RetryAfterSeconds { get; init; } = 1;
+
     public static ServiceException Invalid(string field, string problem) =>
         new(ErrorKind.Validation, "Invalid request", $"{field}: {problem}", new Dictionary<string, string[]> { [field] = [problem] });
 }

@@ -17,6 +17,7 @@ public sealed class ServiceTelemetry : IDisposable
             "Time from enqueue to answer of classification requests.");
         BatchSize = meter.CreateHistogram<int>("uncertainty.batch.size", "{prompt}", "Prompts per forward pass.");
         Requests = meter.CreateCounter<long>("uncertainty.requests", "{request}", "Requests by adapter, method and outcome.");
+        Refusals = meter.CreateCounter<long>("uncertainty.queue.refusals", "{request}", "Requests refused with 429: no room in the queue.");
     }
 
     public static readonly ActivitySource Activities = new(Name);
@@ -24,9 +25,14 @@ public sealed class ServiceTelemetry : IDisposable
     public Histogram<double> RequestDuration { get; }
     public Histogram<int> BatchSize { get; }
     public Counter<long> Requests { get; }
+    public Counter<long> Refusals { get; }
 
-    public void ObserveQueueDepth(Func<int> depth) =>
-        meter.CreateObservableGauge("uncertainty.queue.depth", depth, "{request}", "Requests waiting for the worker.");
+    public void ObserveQueue(Func<int> depth, Func<long> cost, Func<double> chunkAge)
+    {
+        meter.CreateObservableGauge("uncertainty.queue.depth", depth, "{request}", "Requests admitted and not yet answered.");
+        meter.CreateObservableGauge("uncertainty.queue.cost", cost, "{token-pass}", "Total cost of the requests waiting for the worker.");
+        meter.CreateObservableGauge("uncertainty.worker.chunk_age", chunkAge, "s", "How long the worker has been on its current chunk (0 when idle).");
+    }
 
     /// <summary>A span over a phase that already happened, parented to the request's trace.</summary>
     public static void RecordPhase(string name, ActivityContext parent, DateTime start, TimeSpan duration, int prompts)

@@ -20,6 +20,13 @@ public readonly record struct TokenBudget
     public long MaxTokens { get; }
 
     /// <summary>
+    /// Called before each chunk runs, outside every chunk's dispose scope: the service checks there
+    /// whether the work is still wanted (it throws to stop within one chunk) and serves short requests
+    /// between the chunks of a long one.
+    /// </summary>
+    public Action? BeforeChunk { get; init; }
+
+    /// <summary>
     /// Consecutive chunks of items, each item <paramref name="rowsPerItem"/> rows of its length (a
     /// reward pair is two texts padded together: rows 2, length the longer), greedily as many items as
     /// fit. Order is kept, so results come back in the order asked.
@@ -33,6 +40,7 @@ public readonly record struct TokenBudget
             long candidate = Math.Max(longest, itemLengths[i]);
             if (i > start && (long)(i - start + 1) * rowsPerItem * candidate > MaxTokens)
             {
+                BeforeChunk?.Invoke();
                 yield return (start, i - start);
                 start = i;
                 candidate = itemLengths[i];
@@ -40,6 +48,9 @@ public readonly record struct TokenBudget
             longest = candidate;
         }
         if (itemLengths.Count > start)
+        {
+            BeforeChunk?.Invoke();
             yield return (start, itemLengths.Count - start);
+        }
     }
 }

@@ -1,0 +1,17 @@
+namespace UncertaintyService.Api.Serving;
+
+/// <summary>
+/// What a request asks of the worker, in token-passes: its padded tokens (texts x longest text) times
+/// the passes each text needs (1 forward for MAP; 1 forward + C backward for Laplace; S forwards for a
+/// sampled method). Memory is bounded by the chunk budget whatever the cost; time grows with it, so
+/// admission bounds it (Limits:MaxRequestCost, Batching:MaxQueuedCost).
+/// </summary>
+public static class RequestCost
+{
+    public static long Of(IReadOnlyCollection<int[]> texts, long passesPerText) =>
+        texts.Count == 0 ? 0 : texts.Count * (long)texts.Max(t => t.Length) * passesPerText;
+
+    /// <param name="sampled">Whether the method runs weight samples (BLoB, SWAG, ensembles, MC dropout).</param>
+    public static long Passes(string method, int classes, int samples, bool sampled) =>
+        sampled ? Math.Max(samples, 1) : method == "laplace" ? 1 + classes : 1;
+}
