@@ -35,8 +35,8 @@ public class BackpressureTests : IDisposable
         Assert.All(responses, r => Assert.True(r.StatusCode is HttpStatusCode.OK or HttpStatusCode.TooManyRequests, $"{r.StatusCode}"));
         foreach (var response in rejected)
         {
-            Assert.Equal(TimeSpan.FromSeconds(1), response.Headers.RetryAfter?.Delta);
-            await response.AssertProblem(429, "queue");
+            Assert.True(response.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+            await response.AssertProblem(429, "QueueCapacity");
         }
     }
 
@@ -74,6 +74,92 @@ public class BackpressureTests : IDisposable
 
         Assert.Equal(HttpStatusCode.OK, (await busy).StatusCode);
         await WaitUntil(() => worker.QueueDepth == 0);
+        Assert.Equal(1, worker.Dropped);
+    }
+
+    // Settings under which a sampled request runs as hundreds of small chunks.
+    private static Dictionary<string, string?> SmallChunks(params (string Key, string Value)[] more)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["UncertaintyService:Limits:MaxPromptTokens"] = "64",
+            ["UncertaintyService:Batching:ChunkTokens"] = "128",
+        };
+        foreach (var (key, value) in more) settings["UncertaintyService:" + key] = value;
+        return settings;
+    }
+
+    // 32 prompts x 64 MC-dropout samples of ~40 tokens: 2,048 forward rows, two per chunk.
+    private static object LongSampled(int seed) => new
+    {
+        adapter = "yes-no",
+        method = "mc_dropout",
+        samples = 64,
+        prompts = Enumerable.Range(0, 32).Select(i => $"Question {seed} {i}: is this sentence, which goes on for a while to make it long, true?").ToArray(),
+        seed,
+    };
+
+    [Fact]
+    public async Task ARequestAboveTheCostLimitIs422NamingTheLimitAndTheCost()
+    {
+        await using var factory = new ServiceFactory(models, new Dictionary<string, string?> { ["UncertaintyService:Limits:MaxRequestCost"] = "1000" });
+        var client = await factory.ReadyClient();
+        var problem = await (await client.PostJson("/v1/classify", LongSampled(1))).AssertProblem(422, "cost", "MaxRequestCost is 1,000");
+        Assert.Contains("token-passes", problem["detail"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, (await client.PostJson("/v1/classify", new { adapter = "yes-no", prompts = new[] { "Is it?" } })).StatusCode);
+    }
+
+    [Fact]
+    public async Task AQueueFullByCostAnswers429AtOnceAndReadinessSaysDegraded()
+    {
+        await using var factory = new ServiceFactory(models, SmallChunks(("Limits:MaxRequestCost", "100000"), ("Batching:MaxQueuedCost", "100000")));
+        var client = await factory.ReadyClient();
+        var worker = factory.Services.GetRequiredService<InferenceWorker>();
+
+        var running = client.PostJson("/v1/classify", LongSampled(1));
+        await WaitUntil(() => worker.ChunkAge is not null);
+        var waiting = client.PostJson("/v1/classify", LongSampled(2));
+        await WaitUntil(() => worker.QueueDepth == 2);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var refused = await client.PostJson("/v1/classify", LongSampled(3));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"refused after {clock.Elapsed}");
+        await refused.AssertProblem(429, "MaxQueuedCost");
+        Assert.True(refused.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+
+        var ready = await client.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Contains("Degraded", await ready.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, (await running).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await waiting).StatusCode);
+    }
+
+    [Fact]
+    public async Task AShortRequestIsServedBetweenTheChunksOfALongOne()
+    {
+        await using var factory = new ServiceFactory(models, SmallChunks());
+        var client = await factory.ReadyClient();
+        var worker = factory.Services.GetRequiredService<InferenceWorker>();
+
+        var running = client.PostJson("/v1/classify", LongSampled(1));
+        await WaitUntil(() => worker.ChunkAge is not null);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var small = await client.PostJson("/v1/classify", new { adapter = "yes-no", prompts = new[] { "Is it?" }, method = "map" });
+        Assert.Equal(HttpStatusCode.OK, small.StatusCode);
+        Assert.False(running.IsCompleted, $"the long request finished before the short one ({clock.Elapsed})");
+        Assert.Equal(HttpStatusCode.OK, (await running).StatusCode);
+    }
+
+    [Fact]
+    public async Task ARequestPastItsTimeoutStopsUsingTheWorkerWithinAChunk()
+    {
+        await using var factory = new ServiceFactory(models, SmallChunks(("RequestTimeoutSeconds", "1")));
+        var client = await factory.ReadyClient();
+        var worker = factory.Services.GetRequiredService<InferenceWorker>();
+
+        await (await client.PostJson("/v1/classify", LongSampled(1))).AssertProblem(503, "did not finish within 1 s");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await WaitUntil(() => worker.QueueDepth == 0);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"the worker went on for {clock.Elapsed}");
         Assert.Equal(1, worker.Dropped);
     }
 

@@ -8,7 +8,7 @@ namespace UncertaintyService.Api.Serving;
 /// so an unload cannot free it mid-request), how many texts it puts into a forward pass, its
 /// cancellation, its trace and its time in the queue. No HTTP types.
 /// </summary>
-public abstract class InferenceJob(AdapterLease lease, string method, CancellationToken cancellation)
+public abstract class InferenceJob(AdapterLease lease, string method, CancellationToken cancellation) : IBatchable<InferenceJob>
 {
     public LoadedAdapter Adapter => lease.Adapter;
     public string Method { get; } = method;

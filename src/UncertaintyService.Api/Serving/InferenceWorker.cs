@@ -7,7 +7,7 @@ using UncertaintyService.Core.Prediction;
 namespace UncertaintyService.Api.Serving;
 
 /// <summary>
-/// The one thread that runs the model. Admitted requests wait in a <see cref="WorkQueue"/> bounded by
+/// The one thread that runs the model. Admitted requests wait in a <see cref="WorkQueue{TJob}"/> bounded by
 /// count and total cost (full: 429 at once, with Retry-After from the measured throughput); the worker
 /// takes the oldest request with every waiting request that can share its forward pass, up to
 /// MaxBatchPrompts, waiting at most MaxWaitMilliseconds for company, and answers each on its own
@@ -18,7 +18,7 @@ namespace UncertaintyService.Api.Serving;
 /// </summary>
 public sealed class InferenceWorker : IHostedService, IDisposable
 {
-    private readonly WorkQueue queue;
+    private readonly WorkQueue<InferenceJob> queue;
     private readonly BatchingOptions batching;
     private readonly ServiceTelemetry telemetry;
     private readonly ILogger<InferenceWorker> logger;
@@ -33,7 +33,7 @@ public sealed class InferenceWorker : IHostedService, IDisposable
     public InferenceWorker(IOptions<ServiceOptions> options, ServiceTelemetry telemetry, ILogger<InferenceWorker> logger)
     {
         batching = options.Value.Batching;
-        queue = new WorkQueue(batching.QueueCapacity, batching.MaxQueuedCost);
+        queue = new WorkQueue<InferenceJob>(batching.QueueCapacity, batching.MaxQueuedCost);
         this.telemetry = telemetry;
         this.logger = logger;
         telemetry.ObserveQueue(() => Volatile.Read(ref depth), () => queue.Cost, () => ChunkAge?.TotalSeconds ?? 0);

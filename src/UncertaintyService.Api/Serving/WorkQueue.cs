@@ -1,14 +1,26 @@
 namespace UncertaintyService.Api.Serving;
 
+/// <summary>What the work queue needs to know of a job: its size, its cost and which jobs it can share a batch with.</summary>
+public interface IBatchable<in TJob>
+{
+    /// <summary>Texts the job adds to a batch.</summary>
+    int TextCount { get; }
+
+    /// <summary>Token-passes the job asks of the worker (<see cref="RequestCost"/>).</summary>
+    long Cost { get; }
+
+    bool CanShareBatchWith(TJob other);
+}
+
 /// <summary>
 /// The admitted requests waiting for the worker, bounded by count and by total cost (padded tokens x
 /// passes). Everything waiting is in here: the worker takes a batch (the oldest job and any waiting
 /// jobs that can share its forward pass) and leaves the rest in place, so no job ever waits outside
 /// the bound. A request that does not fit is refused at once.
 /// </summary>
-public sealed class WorkQueue(int capacity, long maxCost)
+public sealed class WorkQueue<TJob>(int capacity, long maxCost) where TJob : class, IBatchable<TJob>
 {
-    private readonly LinkedList<InferenceJob> waiting = new();
+    private readonly LinkedList<TJob> waiting = new();
     private readonly object gate = new(); // a monitor: the worker waits on it for jobs
     private long cost;
     private bool completed;
@@ -35,7 +47,7 @@ public sealed class WorkQueue(int capacity, long maxCost)
     }
 
     /// <summary>Adds the job, or says which bound it would break (null when added).</summary>
-    public string? TryAdd(InferenceJob job)
+    public string? TryAdd(TJob job)
     {
         lock (gate)
         {
@@ -66,7 +78,7 @@ public sealed class WorkQueue(int capacity, long maxCost)
     /// <paramref name="maxTexts"/> texts, waiting at most <paramref name="wait"/> for more to arrive.
     /// Null once the queue is completed and empty.
     /// </summary>
-    public List<InferenceJob>? TakeBatch(int maxTexts, TimeSpan wait)
+    public List<TJob>? TakeBatch(int maxTexts, TimeSpan wait)
     {
         lock (gate)
         {
@@ -76,7 +88,7 @@ public sealed class WorkQueue(int capacity, long maxCost)
                 Monitor.Wait(gate);
             }
             var first = Remove(waiting.First!);
-            var batch = new List<InferenceJob> { first };
+            var batch = new List<TJob> { first };
             int texts = first.TextCount;
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var scanned = 0; // jobs already looked at; later arrivals are appended behind them
@@ -108,7 +120,7 @@ public sealed class WorkQueue(int capacity, long maxCost)
     /// at most that cost that can share its batch; null if none waits. The worker runs these between
     /// the chunks of a long batch.
     /// </summary>
-    public List<InferenceJob>? TakeSmall(long largestCost, int maxTexts)
+    public List<TJob>? TakeSmall(long largestCost, int maxTexts)
     {
         lock (gate)
         {
@@ -116,7 +128,7 @@ public sealed class WorkQueue(int capacity, long maxCost)
             while (node is not null && node.Value.Cost > largestCost) node = node.Next;
             if (node is null) return null;
             var first = node.Value;
-            var batch = new List<InferenceJob>();
+            var batch = new List<TJob>();
             int texts = 0;
             while (node is not null && texts < maxTexts)
             {
@@ -133,7 +145,7 @@ public sealed class WorkQueue(int capacity, long maxCost)
         }
     }
 
-    private InferenceJob Remove(LinkedListNode<InferenceJob> node)
+    private TJob Remove(LinkedListNode<TJob> node)
     {
         waiting.Remove(node);
         cost -= node.Value.Cost;

@@ -33,4 +33,22 @@ public class TokenBudgetTests
         Assert.Empty(Chunks(TokenBudget.Default, []));
         Assert.Throws<ArgumentOutOfRangeException>(() => new TokenBudget(0));
     }
+
+    [Fact]
+    public void TheHookRunsBeforeEachChunkAndCanStopTheRest()
+    {
+        var log = new List<string>();
+        var budget = new TokenBudget(10) { BeforeChunk = () => log.Add("hook") };
+        foreach (var (offset, count) in budget.Chunks([4, 4, 4, 4, 4]))
+            log.Add($"chunk {offset}+{count}");
+        Assert.Equal(["hook", "chunk 0+2", "hook", "chunk 2+2", "hook", "chunk 4+1"], log);
+
+        int ran = 0;
+        var stopping = new TokenBudget(10) { BeforeChunk = () => { if (ran == 2) throw new OperationCanceledException(); } };
+        Assert.Throws<OperationCanceledException>(() =>
+        {
+            foreach (var _ in stopping.Chunks([4, 4, 4, 4, 4])) ran++;
+        });
+        Assert.Equal(2, ran);
+    }
 }
