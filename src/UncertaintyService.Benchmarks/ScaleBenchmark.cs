@@ -72,6 +72,9 @@ internal static class ScaleBenchmark
         // A short warm-up first: libtorch's one-time set-up (kernels, thread pools) is not the method's memory.
         predict(Prompts(1, 16));
         Action run = () => predict(prompts);
+        // Tensors left to finalizers would be freed during the run and hide part of its peak.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         GC.Collect();
         Memory.ResetPeak();
         long before = Memory.ResidentMiB();
