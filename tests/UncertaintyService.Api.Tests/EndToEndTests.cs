@@ -13,25 +13,11 @@ public class EndToEndTests : IDisposable
     [Fact]
     public async Task ServiceProcessServesClassifyAndDrainsOnShutdown()
     {
-        int port = FreeLoopbackPort();
-        var start = new ProcessStartInfo("dotnet", ["UncertaintyService.Api.dll", "--urls", $"http://127.0.0.1:{port}"])
-        {
-            WorkingDirectory = AppContext.BaseDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.Environment["UncertaintyService__ModelRoot"] = models.Root;
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        using var process = Process.Start(start)!;
-        var output = new System.Text.StringBuilder();
-        process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var (process, output, client) = await StartService(new Dictionary<string, string>());
+        using var _ = process;
+        using var __ = client;
         try
         {
-            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
-            await WaitReady(client, process, output);
 
             var response = await client.PostJson("/v1/classify", new { adapter = "yes-no", inputs = new[] { new { question = "Is it?" } }, seed = 1 });
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -54,6 +40,65 @@ public class EndToEndTests : IDisposable
         {
             if (!process.HasExited) process.Kill(entireProcessTree: true);
         }
+    }
+
+    [Fact]
+    public async Task ShutdownFailsWhatIsLeftWith503OnceTheDrainTimeIsOver()
+    {
+        var (process, output, client) = await StartService(new Dictionary<string, string>
+        {
+            ["UncertaintyService__Batching__DrainSeconds"] = "1",
+            ["UncertaintyService__Limits__MaxPromptTokens"] = "64",
+            ["UncertaintyService__Batching__ChunkTokens"] = "128",
+        });
+        using var _ = process;
+        using var __ = client;
+        try
+        {
+            // 2,048 MC-dropout rows in two-row chunks: far longer than the drain time.
+            var inFlight = client.PostJson("/v1/classify", new
+            {
+                adapter = "yes-no",
+                method = "mc_dropout",
+                samples = 64,
+                prompts = Enumerable.Range(0, 32).Select(i => $"Question {i}: is this sentence, which goes on for a while to make it long, true?").ToArray(),
+            });
+            await Task.Delay(500);
+            var clock = Stopwatch.StartNew();
+            Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit();
+            await (await inFlight).AssertProblem(503, "stopped before this request could finish");
+            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), "the service did not stop after SIGTERM");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"stopping took {clock.Elapsed} with a drain time of 1 s");
+            Assert.Equal(0, process.ExitCode);
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+    }
+
+    // Starts the built service on a free loopback port over the test bundle and waits until it is ready.
+    private async Task<(Process Process, System.Text.StringBuilder Output, HttpClient Client)> StartService(Dictionary<string, string> environment)
+    {
+        int port = FreeLoopbackPort();
+        var start = new ProcessStartInfo("dotnet", ["UncertaintyService.Api.dll", "--urls", $"http://127.0.0.1:{port}"])
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["UncertaintyService__ModelRoot"] = models.Root;
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (key, value) in environment) start.Environment[key] = value;
+        var process = Process.Start(start)!;
+        var output = new System.Text.StringBuilder();
+        process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
+        await WaitReady(client, process, output);
+        return (process, output, client);
     }
 
     private static async Task WaitReady(HttpClient client, Process process, System.Text.StringBuilder output)

@@ -27,6 +27,9 @@ public static class ServiceSetup
                 "Batching:ChunkTokens must be at least 2 x Limits:MaxPromptTokens (a reward pair of the longest prompts runs in one chunk).")
             .ValidateOnStart();
         services.AddSingleton(sp => new ModelPaths(ResolveModelRoot(builder.Environment, sp.GetRequiredService<IOptions<ServiceOptions>>().Value)));
+        // Shutdown lets the worker drain for Batching:DrainSeconds, then fail what is left; the host must wait that long.
+        services.AddOptions<HostOptions>().Configure<IOptions<ServiceOptions>>((host, service) =>
+            host.ShutdownTimeout = TimeSpan.FromSeconds(service.Value.Batching.DrainSeconds + 10));
         services.AddSingleton<AdapterRegistry>();
         services.AddSingleton<ServiceTelemetry>();
         services.AddSingleton<InferenceWorker>();

@@ -22,6 +22,7 @@ public sealed class InferenceWorker : IHostedService, IDisposable
     private readonly BatchingOptions batching;
     private readonly ServiceTelemetry telemetry;
     private readonly ILogger<InferenceWorker> logger;
+    private readonly IHostApplicationLifetime lifetime;
     private readonly CancellationTokenSource drainOver = new();
     private readonly Throughput throughput = new();
     private Thread? thread;
@@ -30,13 +31,14 @@ public sealed class InferenceWorker : IHostedService, IDisposable
     private long chunkStarted; // Stopwatch timestamp of the chunk in hand; 0 when idle
     private long lastRefusal;  // Stopwatch timestamp of the last 429
 
-    public InferenceWorker(IOptions<ServiceOptions> options, ServiceTelemetry telemetry, ILogger<InferenceWorker> logger)
+    public InferenceWorker(IOptions<ServiceOptions> options, ServiceTelemetry telemetry, IHostApplicationLifetime lifetime, ILogger<InferenceWorker> logger)
     {
+        this.lifetime = lifetime;
         batching = options.Value.Batching;
         queue = new WorkQueue<InferenceJob>(batching.QueueCapacity, batching.MaxQueuedCost);
         this.telemetry = telemetry;
         this.logger = logger;
-        telemetry.ObserveQueue(() => Volatile.Read(ref depth), () => queue.Cost, () => ChunkAge?.TotalSeconds ?? 0);
+        telemetry.ObserveQueue(() => Volatile.Read(ref depth), () => queue.Cost, () => ChunkAge?.TotalSeconds ?? 0, () => throughput.PerSecond);
     }
 
     /// <summary>Requests dropped before or during their work because their client left or their time ran out.</summary>
@@ -102,26 +104,30 @@ public sealed class InferenceWorker : IHostedService, IDisposable
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        lifetime.ApplicationStopping.Register(BeginDrain);
         thread = new Thread(Run) { Name = "inference-worker", IsBackground = true };
         thread.Start();
         return Task.CompletedTask;
     }
 
     /// <summary>
-    /// Stops taking requests and lets the worker finish the queue for up to Batching:DrainSeconds; after
-    /// that the batch in hand stops at its next chunk and everything left is answered 503.
+    /// Shutdown: stops taking requests and lets the worker finish what it holds for up to
+    /// Batching:DrainSeconds; after that the batch in hand stops at its next chunk and everything left
+    /// is answered 503. Starts when the host begins stopping (before Kestrel waits for open requests,
+    /// which this is what ends), and returns once the worker thread is done.
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        BeginDrain();
+        if (thread is not null) await Task.Run(thread.Join, CancellationToken.None);
+    }
+
+    private void BeginDrain()
+    {
+        if (queue.IsCompleted) return;
         queue.Complete();
-        if (thread is null) return;
-        var finished = Task.Run(() => thread.Join(), CancellationToken.None);
-        if (await Task.WhenAny(finished, Task.Delay(TimeSpan.FromSeconds(batching.DrainSeconds), cancellationToken)) != finished)
-        {
-            logger.LogWarning("Drain time of {Seconds} s is over; failing the {Depth} requests left", batching.DrainSeconds, QueueDepth);
-            drainOver.Cancel();
-            await finished;
-        }
+        logger.LogInformation("Draining {Depth} requests for up to {Seconds} s", QueueDepth, batching.DrainSeconds);
+        drainOver.CancelAfter(TimeSpan.FromSeconds(batching.DrainSeconds));
     }
 
     private void Run()

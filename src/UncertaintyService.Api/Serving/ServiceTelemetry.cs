@@ -27,8 +27,10 @@ public sealed class ServiceTelemetry : IDisposable
     public Counter<long> Requests { get; }
     public Counter<long> Refusals { get; }
 
-    public void ObserveQueue(Func<int> depth, Func<long> cost, Func<double> chunkAge)
+    public void ObserveQueue(Func<int> depth, Func<long> cost, Func<double> chunkAge, Func<double> throughput)
     {
+        meter.CreateObservableGauge("uncertainty.worker.throughput", throughput, "{token-pass}/s",
+            "The worker's measured rate (moving average over batches): what Limits:MaxRequestCost and Batching:MaxQueuedCost are set against.");
         meter.CreateObservableGauge("uncertainty.queue.depth", depth, "{request}", "Requests admitted and not yet answered.");
         meter.CreateObservableGauge("uncertainty.queue.cost", cost, "{token-pass}", "Total cost of the requests waiting for the worker.");
         meter.CreateObservableGauge("uncertainty.worker.chunk_age", chunkAge, "s", "How long the worker has been on its current chunk (0 when idle).");

@@ -17,6 +17,12 @@ public sealed class Throughput
         lock (gate) perSecond = perSecond == 0 ? rate : (1 - Weight) * perSecond + Weight * rate;
     }
 
+    /// <summary>Token-passes per second measured so far; 0 before the first batch.</summary>
+    public double PerSecond
+    {
+        get { lock (gate) return perSecond; }
+    }
+
     /// <summary>Whole seconds to get through <paramref name="cost"/> at the measured rate: at least 1, at most an hour; 1 before any measurement.</summary>
     public int SecondsFor(long cost)
     {

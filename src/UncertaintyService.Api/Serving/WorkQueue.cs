@@ -63,6 +63,11 @@ public sealed class WorkQueue<TJob>(int capacity, long maxCost) where TJob : cla
         }
     }
 
+    public bool IsCompleted
+    {
+        get { lock (gate) return completed; }
+    }
+
     /// <summary>No more jobs are accepted; <see cref="TakeBatch"/> returns what is left, then null.</summary>
     public void Complete()
     {
