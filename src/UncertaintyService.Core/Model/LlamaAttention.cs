@@ -12,6 +12,8 @@ public sealed class LlamaAttention(LlamaConfig config, LinearWeight q, LinearWei
 
     public Tensor Forward(Tensor x, AttentionInputs inputs, ForwardContext context)
     {
+        // Temporaries die with this scope, and the projections before rotation as soon as they are rotated.
+        using var scope = NewDisposeScope();
         long batch = x.shape[0], length = x.shape[1];
         int heads = config.NumAttentionHeads, kvHeads = config.KeyValueHeads, dim = config.AttentionHeadDim;
         long group = heads / kvHeads;
@@ -22,6 +24,7 @@ public sealed class LlamaAttention(LlamaConfig config, LinearWeight q, LinearWei
 
         query = RotaryEmbedding.Apply(query, inputs.Cos, inputs.Sin);
         key = RotaryEmbedding.Apply(key, inputs.Cos, inputs.Sin);
+        scope.DisposeEverythingBut(query, key, value);
 
         // Grouped-query attention without repeating K and V: query head h reads key head h / group, so
         // the group's query heads are stacked along the sequence axis of their key head, (B, kvH, group*T, d),
@@ -31,7 +34,8 @@ public sealed class LlamaAttention(LlamaConfig config, LinearWeight q, LinearWei
         var grouped = query.reshape(batch, kvHeads, group * length, dim);
         var attended = nn.functional.scaled_dot_product_attention(grouped, key, value, inputs.Allowed)
             .view(batch, heads, length, dim).transpose(1, 2).reshape(batch, length, heads * dim);
-        return context.Linear(attended, O);
+        scope.DisposeEverythingBut(attended);
+        return context.Linear(attended, O).MoveToOuterDisposeScope();
     }
 }
 

@@ -12,7 +12,10 @@ public sealed class LlamaDecoderLayer(RmsNorm inputNorm, LlamaAttention attentio
 
     public Tensor Forward(Tensor x, AttentionInputs inputs, ForwardContext context)
     {
+        // Each block's input and output are freed once the residual sum exists.
+        using var scope = NewDisposeScope();
         var afterAttention = x + Attention.Forward(InputNorm.Forward(x), inputs, context);
-        return afterAttention + Mlp.Forward(PostAttentionNorm.Forward(afterAttention), context);
+        scope.DisposeEverythingBut(afterAttention);
+        return (afterAttention + Mlp.Forward(PostAttentionNorm.Forward(afterAttention), context)).MoveToOuterDisposeScope();
     }
 }

@@ -70,10 +70,11 @@ public sealed class RotaryEmbedding
 
     public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
     {
+        using var scope = NewDisposeScope(); // four temporaries the size of x
         long half = x.shape[^1] / 2;
         var first = x.narrow(-1, 0, half);
         var second = x.narrow(-1, half, half);
         var rotated = cat(new[] { second.neg(), first }, -1);
-        return x * cos + rotated * sin;
+        return (x * cos + rotated * sin).MoveToOuterDisposeScope();
     }
 }
