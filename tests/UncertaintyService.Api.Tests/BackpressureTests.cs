@@ -84,18 +84,21 @@ public class BackpressureTests : IDisposable
         {
             ["UncertaintyService:Limits:MaxPromptTokens"] = "64",
             ["UncertaintyService:Batching:ChunkTokens"] = "128",
+            // LongSampled costs ~110,000 token-passes, above the default limit.
+            ["UncertaintyService:Limits:MaxRequestCost"] = "200000",
+            ["UncertaintyService:Batching:MaxQueuedCost"] = "400000",
         };
         foreach (var (key, value) in more) settings["UncertaintyService:" + key] = value;
         return settings;
     }
 
-    // 32 prompts x 64 MC-dropout samples of ~40 tokens: 2,048 forward rows, two per chunk.
+    // 32 prompts x 64 MC-dropout samples of ~55 tokens: 2,048 forward rows, two per chunk.
     private static object LongSampled(int seed) => new
     {
         adapter = "yes-no",
         method = "mc_dropout",
         samples = 64,
-        prompts = Enumerable.Range(0, 32).Select(i => $"Question {seed} {i}: is this sentence, which goes on for a while to make it long, true?").ToArray(),
+        prompts = Enumerable.Range(0, 32).Select(i => $"Question {seed} {i}: is this sentence, which goes on for quite a while so that it is long enough to fill most of the sixty-four tokens a prompt may have here, true?").ToArray(),
         seed,
     };
 
@@ -112,7 +115,7 @@ public class BackpressureTests : IDisposable
     [Fact]
     public async Task AQueueFullByCostAnswers429AtOnceAndReadinessSaysDegraded()
     {
-        await using var factory = new ServiceFactory(models, SmallChunks(("Limits:MaxRequestCost", "100000"), ("Batching:MaxQueuedCost", "100000")));
+        await using var factory = new ServiceFactory(models, SmallChunks(("Limits:MaxRequestCost", "150000"), ("Batching:MaxQueuedCost", "150000")));
         var client = await factory.ReadyClient();
         var worker = factory.Services.GetRequiredService<InferenceWorker>();
 

@@ -50,6 +50,8 @@ public class EndToEndTests : IDisposable
             ["UncertaintyService__Batching__DrainSeconds"] = "1",
             ["UncertaintyService__Limits__MaxPromptTokens"] = "64",
             ["UncertaintyService__Batching__ChunkTokens"] = "128",
+            ["UncertaintyService__Limits__MaxRequestCost"] = "200000",
+            ["UncertaintyService__Batching__MaxQueuedCost"] = "400000",
         });
         using var _ = process;
         using var __ = client;
@@ -61,7 +63,7 @@ public class EndToEndTests : IDisposable
                 adapter = "yes-no",
                 method = "mc_dropout",
                 samples = 64,
-                prompts = Enumerable.Range(0, 32).Select(i => $"Question {i}: is this sentence, which goes on for a while to make it long, true?").ToArray(),
+                prompts = Enumerable.Range(0, 32).Select(i => $"Question {i}: is this sentence, which goes on for quite a while so that it is long enough to fill most of the sixty-four tokens a prompt may have here, true?").ToArray(),
             });
             await Task.Delay(500);
             var clock = Stopwatch.StartNew();

@@ -66,11 +66,11 @@ public sealed class LimitOptions
 
     /// <summary>
     /// Most token-passes one request may ask for (padded tokens x passes: 1 for MAP, 1 + 2C for Laplace,
-    /// S for a sampled method); more is a 422 naming the cost. Set it so the heaviest request finishes
-    /// well inside RequestTimeoutSeconds on the serving hardware: about a third of the timeout times
-    /// the uncertainty.worker.throughput gauge (README: Admission and time).
+    /// S for a sampled method); more is a 422 naming the cost. Keep Batching:MaxQueuedCost + 2 x this
+    /// below RequestTimeoutSeconds times the uncertainty.worker.throughput gauge, so an admitted request
+    /// finishes in time behind a full queue (README: Admission and time).
     /// </summary>
-    [Range(1, long.MaxValue)] public long MaxRequestCost { get; set; } = 60_000;
+    [Range(1, long.MaxValue)] public long MaxRequestCost { get; set; } = 30_000;
 }
 
 public sealed class BatchingOptions
@@ -92,7 +92,7 @@ public sealed class BatchingOptions
     [Range(1, 100_000)] public int QueueCapacity { get; set; } = 256;
 
     /// <summary>Most total cost (token-passes) waiting for the worker; a request that does not fit gets 429 at once.</summary>
-    [Range(1, long.MaxValue)] public long MaxQueuedCost { get; set; } = 120_000;
+    [Range(1, long.MaxValue)] public long MaxQueuedCost { get; set; } = 60_000;
 
     /// <summary>
     /// At shutdown, how long the worker may finish the work in hand before it fails what is left with
