@@ -13,6 +13,11 @@ if (args.Contains("--load"))
     await LoadTest.Run(clients: 64, duration: TimeSpan.FromSeconds(seconds));
     return;
 }
+if (args.Contains("--admission"))
+{
+    await AdmissionBenchmark.Run();
+    return;
+}
 if (args is ["--scale-one", var layers, var batch, var method])
 {
     ScaleBenchmark.RunOne(int.Parse(layers), int.Parse(batch), int.Parse(method));

@@ -18,13 +18,18 @@ internal sealed class ServiceProcess : IAsyncDisposable
     public HttpClient Client { get; }
 
     /// <summary>Resident memory of the service process in MB, from /proc.</summary>
-    public double ResidentMegabytes()
+    public double ResidentMegabytes() => Status("VmRSS");
+
+    /// <summary>The most resident memory the service process has had, in MB.</summary>
+    public double PeakMegabytes() => Status("VmHWM");
+
+    private double Status(string field)
     {
-        var line = File.ReadLines($"/proc/{process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
+        var line = File.ReadLines($"/proc/{process.Id}/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal));
+        return double.Parse(line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
     }
 
-    public static async Task<ServiceProcess> Start(int maxBatch, int queueCapacity = 1024)
+    public static async Task<ServiceProcess> Start(int maxBatch, int queueCapacity = 1024, params (string Key, string Value)[] settings)
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -39,6 +44,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
         start.Environment["UncertaintyService__Batching__MaxBatchPrompts"] = maxBatch.ToString();
         start.Environment["UncertaintyService__Batching__QueueCapacity"] = queueCapacity.ToString();
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (key, value) in settings) start.Environment[key] = value;
         var process = Process.Start(start)!;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
