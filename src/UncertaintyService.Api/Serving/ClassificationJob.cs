@@ -32,7 +32,7 @@ public sealed class ClassificationJob(
     public override int TextCount => Prompts.Count;
 
     public override long Cost { get; } =
-        RequestCost.Of(prompts.ToList(), RequestCost.Passes(method, classIndices.Length, samples, lease.Adapter.Sampled.ContainsKey(method)));
+        RequestCost.Of(prompts, RequestCost.Passes(method, classIndices.Length, samples, lease.Adapter.Sampled.ContainsKey(method)));
 
     /// <summary>
     /// Jobs share a forward pass when they read the same adapter version, method and classes (and, for

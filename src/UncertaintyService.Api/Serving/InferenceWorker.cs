@@ -88,16 +88,13 @@ public sealed class InferenceWorker : IHostedService, IDisposable
     // From here the worker owns the job's adapter lease: it ends it when done with the job, or now if the queue refuses it.
     private void Enqueue(InferenceJob job)
     {
-        if (queue.IsCompleted)
-        {
-            job.ReleaseAdapter();
-            throw new ServiceException(ErrorKind.NotReady, "Shutting down", "The service is stopping; retry on another instance.");
-        }
         Interlocked.Increment(ref depth);
         if (queue.TryAdd(job) is { } refusal)
         {
             Interlocked.Decrement(ref depth);
             job.ReleaseAdapter();
+            if (queue.IsCompleted)
+                throw new ServiceException(ErrorKind.NotReady, "Shutting down", "The service is stopping; retry on another instance.");
             Interlocked.Exchange(ref lastRefusal, Stopwatch.GetTimestamp());
             telemetry.Refusals.Add(1);
             throw new ServiceException(ErrorKind.Overloaded, "Too many requests", $"No room for this request: {refusal}; retry shortly.")

@@ -35,7 +35,7 @@ public sealed class RewardJob(
     public override int TextCount => Texts.Count + (Rejected?.Count ?? 0);
 
     // A pair's two texts are padded together.
-    public override long Cost { get; } = RequestCost.Of(rejected is null ? texts.ToList() : [.. texts, .. rejected], RequestCost.Passes(method, 1, 0, sampled: false));
+    public override long Cost { get; } = RequestCost.Of(rejected is null ? texts : [.. texts, .. rejected], RequestCost.Passes(method, 1, 0, sampled: false));
 
     public override bool CanShareBatchWith(InferenceJob other) =>
         other is RewardJob job && ReferenceEquals(Adapter, job.Adapter) && Method == job.Method && IsPairs == job.IsPairs;

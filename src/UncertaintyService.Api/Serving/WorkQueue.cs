@@ -40,12 +40,6 @@ public sealed class WorkQueue<TJob>(int capacity, long maxCost) where TJob : cla
         get { lock (gate) return cost; }
     }
 
-    /// <summary>Whether the queue could not take a job of <paramref name="jobCost"/> now.</summary>
-    public bool IsFull(long jobCost)
-    {
-        lock (gate) return waiting.Count >= Capacity || cost + jobCost > MaxCost;
-    }
-
     /// <summary>Adds the job, or says which bound it would break (null when added).</summary>
     public string? TryAdd(TJob job)
     {

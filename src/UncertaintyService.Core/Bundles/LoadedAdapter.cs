@@ -50,12 +50,7 @@ public sealed record LoadedAdapter(
             .Concat(Laplace?.OwnedTensors() ?? [])
             .Concat(Sampled.Values.SelectMany(p => p.OwnedTensors()));
 
-    public void Dispose()
-    {
-        Laplace?.Dispose();
-        foreach (var posterior in Sampled.Values) posterior.Dispose();
-        Adapter.Dispose();
-    }
+    public void Dispose() => TensorOwner.DisposeAll(this);
 
     /// <summary>Samples per prompt when a request names none: Laplace's logit draws, or a sampled method's forward passes.</summary>
     public int DefaultSamples(string method) =>
