@@ -62,14 +62,16 @@ public sealed class LoraJacobian
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var recorder = new LoraActivationRecorder();
         var context = new ForwardContext { Adapter = adapter, Recorder = recorder };
-        var logits = model.Forward(batch, adapter.Head, context).index_select(1, classIndices);
+        var head = model.Forward(batch, adapter.Head, context);
+        // The same outputs for every row (C), or each row its own (B, C).
+        var logits = classIndices.dim() == 2 ? head.gather(1, classIndices) : head.index_select(1, classIndices);
 
         var forward = clock.Elapsed;
         var activations = recorder.Activations;
         var saved = recorder.SavedActivations;
         var inputs = activations.SelectMany(a => new[] { a.LowRank, a.UpProjection }).Concat(saved.Select(s => s.Output)).ToList();
         int savedOffset = 2 * activations.Count;
-        long prompts = batch.Size, classes = classIndices.shape[0];
+        long prompts = batch.Size, classes = classIndices.shape[^1];
         // Per class one backward pass, reduced at once to the (B, D, r) parameter gradients: the
         // per-position gradients of h and u (as wide as the activations) never outlive their class.
         var perClass = new Dictionary<(string, LoraSide), List<Tensor>>();

@@ -22,28 +22,43 @@ public sealed class ForwardContext
     /// <summary>Dropout on every LoRA module's input (MC dropout); the base path sees the input unchanged.</summary>
     public LoraInputDropout? Dropout { get; init; }
 
-    /// <summary>y = W x + b + (alpha / r) B (A x), with the adapter's replacement weights where it saves modules.</summary>
+    /// <summary>
+    /// y = W x + b + (alpha / r) B (A x), with the adapter's replacement weights where it saves modules
+    /// and the per-row weights (each row's alpha / r when they carry their own) where given.
+    /// </summary>
     public Tensor Linear(Tensor x, LinearWeight linear)
     {
-        if (Adapter is null)
-            return linear.Forward(x);
-
-        var replacement = Adapter.ReplacementFor(linear.ModulePath);
+        var replacement = Adapter?.ReplacementFor(linear.ModulePath);
         var y = (replacement ?? linear).Forward(x);
         if (replacement is not null) Recorder?.RecordSaved(replacement, x, y);
-        if (Adapter.Module(linear.ModulePath) is not { } lora)
+        var lora = Adapter?.Module(linear.ModulePath);
+        if (RowWeights is not null && RowWeights.TryGetValue(linear.ModulePath, out var rows))
+        {
+            var rowInput = Dropout?.Apply(x) ?? x;
+            var (rowH, rowU) = rows.Apply(rowInput);
+            if (lora is not null) Recorder?.Record(lora, rowInput, rowH, rowU);
+            if (rows.Scales is not null) return y.add(rows.ScaleRows(rowU));
+            return y.add(rowU, alpha: (lora ?? throw new InvalidOperationException($"Row weights for '{linear.ModulePath}' carry no scales and the adapter has no such module.")).Scale);
+        }
+        if (lora is null)
             return y;
 
         var input = Dropout?.Apply(x) ?? x;
-        Tensor h, u;
-        if (RowWeights is not null && RowWeights.TryGetValue(lora.ModulePath, out var rows))
-            (h, u) = rows.Apply(input);
-        else
-        {
-            h = nn.functional.linear(input, lora.A);
-            u = nn.functional.linear(h, lora.B);
-        }
+        var h = nn.functional.linear(input, lora.A);
+        var u = nn.functional.linear(h, lora.B);
         Recorder?.Record(lora, input, h, u);
         return y.add(u, alpha: lora.Scale);
     }
+
+    /// <summary>
+    /// This context for some of the batch's rows (in that order), reading <paramref name="adapter"/>'s
+    /// saved modules: the head of a forward whose rows read different heads.
+    /// </summary>
+    public ForwardContext Select(Tensor rows, IReadOnlyList<int> rowList, LoraAdapter? adapter) => new()
+    {
+        Adapter = adapter,
+        Recorder = Recorder,
+        RowWeights = RowWeights?.ToDictionary(p => p.Key, p => p.Value.Select(rows)),
+        Dropout = Dropout?.Select(rowList),
+    };
 }

@@ -41,32 +41,10 @@ public static class LaplacePredictor
     public static LogitMoments Moments(LaplaceLoraPosterior posterior,
         IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<long> classIndices, TokenBudget? budget = null)
     {
-        int c = classIndices.Count;
-        var means = new double[prompts.Count][];
-        var covariances = new double[prompts.Count][,];
-        TimeSpan forward = TimeSpan.Zero, gradients = TimeSpan.Zero, covarianceTime = TimeSpan.Zero;
-        foreach (var (offset, count) in (budget ?? TokenBudget.Default).Chunks(prompts.Select(p => p.Count).ToList()))
-        {
-            using var scope = NewDisposeScope();
-            var batch = TokenBatch.Create(prompts.Skip(offset).Take(count).ToList(), posterior.Model.Device);
-            var classes = tensor(classIndices.ToArray(), device: posterior.Model.Device);
-            var jacobian = posterior.JacobianMean(batch, classes);
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            var flatVariance = posterior.Variance(jacobian).cpu().data<double>().ToArray();
-            covarianceTime += clock.Elapsed;
-            forward += jacobian.ForwardTime;
-            gradients += jacobian.BackwardTime;
-            var flatLogits = jacobian.Logits.to(ScalarType.Float64).cpu().data<double>().ToArray();
-            for (int b = 0; b < count; b++)
-            {
-                means[offset + b] = flatLogits.AsSpan(b * c, c).ToArray();
-                var covariance = covariances[offset + b] = new double[c, c];
-                for (int i = 0; i < c; i++)
-                    for (int j = 0; j < c; j++)
-                        covariance[i, j] = flatVariance[(b * c + i) * c + j];
-            }
-        }
-        return new LogitMoments(means, covariances, forward, gradients, covarianceTime);
+        var outputs = classIndices.ToArray();
+        var result = PredictiveEngine.Run(posterior.Model, prompts.Select(p => new PredictiveGroup(posterior, [p], outputs, 0, 0)).ToList(), budget);
+        return new LogitMoments(result.Groups.Select(g => g!.Mean).ToArray(), result.Groups.Select(g => g!.Covariance!).ToArray(),
+            result.Forward, result.Gradients, result.Covariance);
     }
 }
 

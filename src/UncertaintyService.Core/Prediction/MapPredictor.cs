@@ -12,21 +12,10 @@ public static class MapPredictor
     public static double[][] Logits(LlamaModel model, LoraAdapter adapter, IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<long> classIndices,
         TokenBudget? budget = null)
     {
-        var result = new double[prompts.Count][];
-        foreach (var (offset, count) in (budget ?? TokenBudget.Default).Chunks(prompts.Select(p => p.Count).ToList()))
-        {
-            using var scope = NewDisposeScope();
-            using var noGrad = no_grad();
-            var batch = TokenBatch.Create(prompts.Skip(offset).Take(count).ToList(), model.Device);
-            var logits = model.Forward(batch, adapter.Head, new ForwardContext { Adapter = adapter })
-                .index_select(1, tensor(classIndices.ToArray(), device: model.Device))
-                .to(ScalarType.Float64).cpu();
-            var flat = logits.data<double>().ToArray();
-            int c = classIndices.Count;
-            for (int b = 0; b < count; b++)
-                result[offset + b] = flat.AsSpan(b * c, c).ToArray();
-        }
-        return result;
+        var method = new MapMethod(adapter);
+        var outputs = classIndices.ToArray();
+        var result = PredictiveEngine.Run(model, prompts.Select(p => new PredictiveGroup(method, [p], outputs, 0, 0)).ToList(), budget);
+        return result.Groups.Select(g => g!.Mean).ToArray();
     }
 
     /// <summary>What a point estimate says: the MAP softmax everywhere, no spread, no epistemic part.</summary>

@@ -28,66 +28,48 @@ public static class RewardPredictor
     private static readonly long[] RewardOutput = [0];
 
     /// <summary>Each text's reward mean and posterior variance, in chunks under <paramref name="budget"/>.</summary>
-    public static RewardMoments Laplace(LaplaceLoraPosterior posterior, IReadOnlyList<IReadOnlyList<int>> texts, TokenBudget? budget = null)
-    {
-        var moments = LaplacePredictor.Moments(posterior, texts, RewardOutput, budget);
-        return new RewardMoments(moments.Means.Select(m => m[0]).ToArray(), moments.Covariances.Select(c => c[0, 0]).ToArray(),
-            moments.Forward, moments.Gradients, moments.Covariance);
-    }
+    public static RewardMoments Laplace(LaplaceLoraPosterior posterior, IReadOnlyList<IReadOnlyList<int>> texts, TokenBudget? budget = null) =>
+        Items(posterior.Model, posterior, texts, budget);
 
     /// <summary>
     /// The joint Gaussian of each pair's rewards. A pair's two texts always share a chunk (two rows
     /// each, under <paramref name="budget"/>), since their covariance needs both Jacobians at once.
     /// </summary>
     public static PairMoments LaplacePairs(LaplaceLoraPosterior posterior, IReadOnlyList<IReadOnlyList<int>> chosen, IReadOnlyList<IReadOnlyList<int>> rejected,
-        TokenBudget? budget = null)
-    {
-        int count = chosen.Count;
-        var chosenMeans = new double[count];
-        var rejectedMeans = new double[count];
-        var chosenVariances = new double[count];
-        var rejectedVariances = new double[count];
-        var covariances = new double[count];
-        TimeSpan[] forward = [TimeSpan.Zero, TimeSpan.Zero], gradients = [TimeSpan.Zero, TimeSpan.Zero];
-        var covarianceTime = TimeSpan.Zero;
-        var lengths = chosen.Select((c, i) => Math.Max(c.Count, rejected[i].Count)).ToList();
-        foreach (var (offset, size) in (budget ?? TokenBudget.Default).Chunks(lengths, rowsPerItem: 2))
-        {
-            using var scope = NewDisposeScope();
-            var first = Jacobian(posterior, chosen.Skip(offset).Take(size).ToList());
-            var second = Jacobian(posterior, rejected.Skip(offset).Take(size).ToList());
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            Flat(first.Logits).CopyTo(chosenMeans, offset);
-            Flat(second.Logits).CopyTo(rejectedMeans, offset);
-            Flat(posterior.Variance(first)).CopyTo(chosenVariances, offset);
-            Flat(posterior.Variance(second)).CopyTo(rejectedVariances, offset);
-            Flat(posterior.Covariance(first, second)).CopyTo(covariances, offset);
-            covarianceTime += clock.Elapsed;
-            forward[0] += first.ForwardTime;
-            forward[1] += second.ForwardTime;
-            gradients[0] += first.BackwardTime;
-            gradients[1] += second.BackwardTime;
-        }
-        return new PairMoments(
-            new RewardMoments(chosenMeans, chosenVariances, forward[0], gradients[0], covarianceTime / 2),
-            new RewardMoments(rejectedMeans, rejectedVariances, forward[1], gradients[1], covarianceTime / 2),
-            covariances);
-    }
+        TokenBudget? budget = null) =>
+        Pairs(posterior.Model, posterior, chosen, rejected, budget);
 
     /// <summary>The point estimate: rewards from forward passes without autograd, variance zero.</summary>
-    public static RewardMoments Map(LlamaModel model, LoraAdapter adapter, IReadOnlyList<IReadOnlyList<int>> texts, TokenBudget? budget = null)
-    {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var means = MapPredictor.Logits(model, adapter, texts, RewardOutput, budget).Select(r => r[0]).ToArray();
-        return new RewardMoments(means, new double[means.Length], clock.Elapsed, TimeSpan.Zero, TimeSpan.Zero);
-    }
+    public static RewardMoments Map(LlamaModel model, LoraAdapter adapter, IReadOnlyList<IReadOnlyList<int>> texts, TokenBudget? budget = null) =>
+        Items(model, new MapMethod(adapter), texts, budget);
 
     public static PairMoments MapPairs(LlamaModel model, LoraAdapter adapter, IReadOnlyList<IReadOnlyList<int>> chosen, IReadOnlyList<IReadOnlyList<int>> rejected,
         TokenBudget? budget = null) =>
-        new(Map(model, adapter, chosen, budget), Map(model, adapter, rejected, budget), new double[chosen.Count]);
+        Pairs(model, new MapMethod(adapter), chosen, rejected, budget);
 
-    private static LoraJacobian Jacobian(LaplaceLoraPosterior posterior, IReadOnlyList<IReadOnlyList<int>> texts) =>
-        posterior.JacobianMean(TokenBatch.Create(texts, posterior.Model.Device), tensor(RewardOutput, device: posterior.Model.Device));
+    /// <summary>Each text's reward mean and variance under <paramref name="method"/> (sample variance for a sampled one, zero for MAP).</summary>
+    public static RewardMoments Items(LlamaModel model, IPredictiveMethod method, IReadOnlyList<IReadOnlyList<int>> texts, TokenBudget? budget = null,
+        int samples = 0, ulong seed = 0)
+    {
+        var result = PredictiveEngine.Run(model, texts.Select((t, i) => new PredictiveGroup(method, [t], RewardOutput, samples, unchecked(seed + (ulong)i))).ToList(), budget);
+        return new RewardMoments(result.Groups.Select(g => g!.Mean[0]).ToArray(), result.Groups.Select(g => g!.Covariance?[0, 0] ?? 0).ToArray(),
+            result.Forward, result.Gradients, result.Covariance);
+    }
 
-    private static double[] Flat(Tensor t) => t.detach().to(ScalarType.Float64).cpu().flatten().data<double>().ToArray();
+    /// <summary>Each pair's joint reward moments under <paramref name="method"/>: pair i is one group (chosen, rejected) drawn from seed + i.</summary>
+    public static PairMoments Pairs(LlamaModel model, IPredictiveMethod method, IReadOnlyList<IReadOnlyList<int>> chosen, IReadOnlyList<IReadOnlyList<int>> rejected,
+        TokenBudget? budget = null, int samples = 0, ulong seed = 0)
+    {
+        if (chosen.Count != rejected.Count) throw new ArgumentException($"{chosen.Count} chosen texts and {rejected.Count} rejected ones cannot be paired.");
+        var result = PredictiveEngine.Run(model,
+            chosen.Select((c, i) => new PredictiveGroup(method, [c, rejected[i]], RewardOutput, samples, unchecked(seed + (ulong)i))).ToList(), budget);
+        var groups = result.Groups.Select(g => g!).ToList();
+        // The phases ran over both texts at once; each side reports half.
+        return new PairMoments(
+            new RewardMoments(groups.Select(g => g.Mean[0]).ToArray(), groups.Select(g => g.Covariance?[0, 0] ?? 0).ToArray(),
+                result.Forward / 2, result.Gradients / 2, result.Covariance / 2),
+            new RewardMoments(groups.Select(g => g.Mean[1]).ToArray(), groups.Select(g => g.Covariance?[1, 1] ?? 0).ToArray(),
+                result.Forward / 2, result.Gradients / 2, result.Covariance / 2),
+            groups.Select(g => g.Covariance?[0, 1] ?? 0).ToArray());
+    }
 }

@@ -4,10 +4,17 @@ namespace UncertaintyService.Core.Sampling;
 
 /// <summary>
 /// One LoRA module's weights per batch row: A (R, r, in) and B (R, out, r). Row r of a forward pass
-/// uses A[r] and B[r], so R weight samples (or R ensemble members) run as one batched forward.
+/// uses A[r] and B[r], so R weight samples (or R ensemble members, or the rows of R different adapters)
+/// run as one batched forward.
 /// </summary>
 public sealed record RowLoraWeights(Tensor A, Tensor B)
 {
+    /// <summary>
+    /// Per-row alpha / r (R), when the rows come from adapters whose scales differ; null: every row
+    /// uses the scale of the forward's adapter.
+    /// </summary>
+    public Tensor? Scales { get; init; }
+
     public long Rows => A.shape[0];
 
     /// <summary>x (R, T, in) or (R, in) through A then B, row by row: (R, T, out) or (R, out).</summary>
@@ -20,9 +27,16 @@ public sealed record RowLoraWeights(Tensor A, Tensor B)
         return perToken ? (h, u) : (h.squeeze(1), u.squeeze(1));
     }
 
+    /// <summary>u scaled per row by <see cref="Scales"/> (R, ...).</summary>
+    public Tensor ScaleRows(Tensor u) => u.mul(Scales!.view(Enumerable.Range(0, (int)u.dim()).Select(d => d == 0 ? -1L : 1L).ToArray()));
+
     /// <summary>Rows [first, first + count): some of one prompt's samples.</summary>
     public RowLoraWeights Slice(int first, int count) =>
-        first == 0 && count == Rows ? this : new RowLoraWeights(A.narrow(0, first, count), B.narrow(0, first, count));
+        first == 0 && count == Rows ? this : new RowLoraWeights(A.narrow(0, first, count), B.narrow(0, first, count)) { Scales = Scales?.narrow(0, first, count) };
+
+    /// <summary>The given rows, in that order.</summary>
+    public RowLoraWeights Select(Tensor rows) =>
+        new(A.index_select(0, rows), B.index_select(0, rows)) { Scales = Scales?.index_select(0, rows) };
 
     /// <summary>Row blocks stacked in order: the weights of several prompts' samples in one batch.</summary>
     public static RowLoraWeights Concatenate(IReadOnlyList<RowLoraWeights> blocks) =>

@@ -1,5 +1,6 @@
 using UncertaintyService.Core.Execution;
 using UncertaintyService.Core.Lora;
+using UncertaintyService.Core.Prediction;
 using static TorchSharp.torch;
 
 namespace UncertaintyService.Core.Sampling;
@@ -8,9 +9,29 @@ namespace UncertaintyService.Core.Sampling;
 /// A posterior served by sampling weights and running the model once per sample (BLoB, SWAG,
 /// ensembles and SVGD particles, MC dropout), as opposed to Laplace's linearised logit Gaussian.
 /// </summary>
-public abstract class SampledPosterior(string method, string filePath, LoraAdapter adapter) : ITensorOwner
+public abstract class SampledPosterior(string method, string filePath, LoraAdapter adapter) : ITensorOwner, IForwardSampler
 {
     public string Method { get; } = method;
+
+    string IPredictiveMethod.Name => Method;
+
+    double? IPredictiveMethod.PriorPrecision => null;
+
+    /// <summary>One forward row per sample; samples = 0 is one row of the mean weights.</summary>
+    public long PassesPerText(int outputs, int samples) => ForwardPasses(samples);
+
+    public int Rows(int samples) => ForwardPasses(samples);
+
+    /// <summary>samples = 0 is the mean weights alone, once, without dropout: a point estimate.</summary>
+    public bool IsSampled(int samples) => samples > 0;
+
+    public double RowDropout(int samples) => samples > 0 ? DropoutProbability : 0;
+
+    public string? SamplesError(int samples) =>
+        samples < 0 ? "must be 0 (mean weights) or more"
+        : samples == 0 && !HasMeanWeights ? $"'{Method}' has no mean weights; ask for 1 or more samples"
+        : MaxSamples is { } max && samples > max ? $"'{Method}' gives at most {max} samples (its members)"
+        : null;
 
     /// <summary>The file the posterior was read from (or is written to).</summary>
     public string FilePath { get; } = filePath;

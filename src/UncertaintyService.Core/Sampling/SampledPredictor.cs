@@ -28,11 +28,7 @@ public static class SampledPredictor
         IReadOnlyList<long> classIndices, int samples, IReadOnlyList<ulong> promptSeeds, TokenBudget? budget = null)
     {
         if (promptSeeds.Count != prompts.Count) throw new ArgumentException("Need one seed per prompt.", nameof(promptSeeds));
-        if (samples < 0) throw new ArgumentOutOfRangeException(nameof(samples), samples, "samples must be 0 (mean weights) or more.");
-        if (samples == 0 && !posterior.HasMeanWeights)
-            throw new ArgumentOutOfRangeException(nameof(samples), samples, $"'{posterior.Method}' has no mean weights; ask for 1 or more samples.");
-        if (posterior.MaxSamples is { } max && samples > max)
-            throw new ArgumentOutOfRangeException(nameof(samples), samples, $"'{posterior.Method}' gives at most {max} samples.");
+        if (posterior.SamplesError(samples) is { } error) throw new ArgumentOutOfRangeException(nameof(samples), samples, error);
 
         var forward = Stopwatch.StartNew();
         var logits = SampleLogits(posterior, model, prompts, classIndices, samples, promptSeeds, budget);
@@ -46,90 +42,16 @@ public static class SampledPredictor
     public static IReadOnlyList<double[,]> SampleLogits(SampledPosterior posterior, LlamaModel model, IReadOnlyList<IReadOnlyList<int>> prompts,
         IReadOnlyList<long> classIndices, int samples, IReadOnlyList<ulong> promptSeeds, TokenBudget? budget = null)
     {
-        int passes = SampledPosterior.ForwardPasses(samples), c = classIndices.Count;
-        var result = prompts.Select(_ => new double[passes, c]).ToArray();
-        var rowLengths = prompts.SelectMany(p => Enumerable.Repeat(p.Count, passes)).ToList();
-        // A prompt's S weight draws are made once, when its first row runs, and freed after its last:
-        // at most the prompts of one chunk hold draws at a time.
-        var draws = new Dictionary<int, IReadOnlyDictionary<string, RowLoraWeights>?>();
-        try
-        {
-            foreach (var (offset, count) in (budget ?? TokenBudget.Default).Chunks(rowLengths))
-            {
-                var rows = Enumerable.Range(offset, count).Select(r => (Prompt: r / passes, Sample: r % passes)).ToList();
-                if (samples > 0)
-                    foreach (int prompt in rows.Select(r => r.Prompt).Distinct().Where(p => !draws.ContainsKey(p)))
-                        draws[prompt] = DrawDetached(posterior, samples, promptSeeds[prompt], model);
-                RunChunk(posterior, model, prompts, classIndices, samples, promptSeeds, rows, draws, result);
-                // Prompts before the chunk's last one are done, and that one too if its last sample ran.
-                int finished = rows[^1].Sample == passes - 1 ? rows[^1].Prompt + 1 : rows[^1].Prompt;
-                foreach (int done in draws.Keys.Where(p => p < finished).ToList())
-                {
-                    Dispose(draws[done]);
-                    draws.Remove(done);
-                }
-            }
-        }
-        finally
-        {
-            foreach (var d in draws.Values) Dispose(d);
-        }
-        return result;
+        var outputs = classIndices.ToArray();
+        var result = PredictiveEngine.Run(model, prompts.Select((p, i) => new PredictiveGroup(posterior, [p], outputs, samples, promptSeeds[i])).ToList(), budget);
+        return result.Groups.Select(g => g!.Draws ?? Row(g.Mean)).ToList();
     }
 
-    private static void RunChunk(SampledPosterior posterior, LlamaModel model, IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<long> classIndices,
-        int samples, IReadOnlyList<ulong> promptSeeds, List<(int Prompt, int Sample)> rows,
-        Dictionary<int, IReadOnlyDictionary<string, RowLoraWeights>?> draws, double[][,] result)
+    private static double[,] Row(double[] values)
     {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        var batch = TokenBatch.Create(rows.Select(r => prompts[r.Prompt]).ToList(), model.Device);
-        var context = new ForwardContext { Adapter = posterior.Adapter };
-        if (samples > 0)
-        {
-            // Consecutive rows of one prompt are consecutive samples of its draws.
-            var runs = rows.GroupBy(r => r.Prompt).Select(g => (Prompt: g.Key, First: g.Min(r => r.Sample), Count: g.Count())).ToList();
-            var weights = draws[runs[0].Prompt] is null ? null
-                : posterior.Adapter.Modules.ToDictionary(m => m.ModulePath, m => RowLoraWeights.Concatenate(
-                    runs.Select(run => draws[run.Prompt]![m.ModulePath].Slice(run.First, run.Count)).ToList()));
-            var dropout = posterior.DropoutProbability > 0
-                ? new LoraInputDropout(posterior.DropoutProbability, rows.Select(r => RowSeed(promptSeeds[r.Prompt], r.Sample)).ToList(),
-                    new long[rows.Count], rows.Select(r => (long)prompts[r.Prompt].Count).ToList(), model.Device)
-                : null;
-            context = new ForwardContext { Adapter = posterior.Adapter, RowWeights = weights, Dropout = dropout };
-        }
-        var logits = model.Forward(batch, posterior.Adapter.Head, context)
-            .index_select(1, tensor(classIndices.ToArray(), device: model.Device))
-            .to(ScalarType.Float64).cpu();
-        var flat = logits.data<double>().ToArray();
-        int c = classIndices.Count;
-        for (int i = 0; i < rows.Count; i++)
-            for (int k = 0; k < c; k++)
-                result[rows[i].Prompt][rows[i].Sample, k] = flat[i * c + k];
-    }
-
-    // The prompt's draws outlive the chunk that made them; the caller disposes them.
-    private static IReadOnlyDictionary<string, RowLoraWeights>? DrawDetached(SampledPosterior posterior, int samples, ulong seed, LlamaModel model)
-    {
-        using var scope = NewDisposeScope();
-        var draws = posterior.Draw(samples, new Generator(seed, model.Device), model.DType, model.Device);
-        if (draws is null) return null;
-        foreach (var w in draws.Values)
-        {
-            w.A.DetachFromDisposeScope();
-            w.B.DetachFromDisposeScope();
-        }
-        return draws;
-    }
-
-    private static void Dispose(IReadOnlyDictionary<string, RowLoraWeights>? draws)
-    {
-        if (draws is null) return;
-        foreach (var w in draws.Values)
-        {
-            w.A.Dispose();
-            w.B.Dispose();
-        }
+        var row = new double[1, values.Length];
+        for (int k = 0; k < values.Length; k++) row[0, k] = values[k];
+        return row;
     }
 
     /// <summary>
@@ -168,14 +90,5 @@ public static class SampledPredictor
     {
         var row = Enumerable.Range(0, logits.GetLength(1)).Select(k => logits[0, k]).ToArray();
         return new ClassPrediction(row, new double[row.Length, row.Length], MapPredictor.Summarise(row));
-    }
-
-    // SplitMix64 of the prompt's seed and the sample index: independent, reproducible streams per row.
-    private static ulong RowSeed(ulong promptSeed, int sample)
-    {
-        ulong z = unchecked(promptSeed * 0x9E3779B97F4A7C15UL + (ulong)sample + 1);
-        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
-        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
-        return z ^ (z >> 31);
     }
 }

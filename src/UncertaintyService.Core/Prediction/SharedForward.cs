@@ -1,0 +1,171 @@
+using UncertaintyService.Core.Execution;
+using UncertaintyService.Core.Lora;
+using UncertaintyService.Core.Model;
+using UncertaintyService.Core.Sampling;
+using static TorchSharp.torch;
+
+namespace UncertaintyService.Core.Prediction;
+
+/// <summary>
+/// Runs forward-only groups (MAP and every sampled posterior, of any adapters of one base) as shared
+/// forward passes. Each group puts rows(S) x texts rows in (sample-major, a pair's two texts side by
+/// side); the rows run in consecutive chunks under the token budget, each chunk one decoder pass with
+/// every row's own LoRA weights (<see cref="LoraBank"/>) and dropout, then each head the chunk's rows
+/// read, then each row's own outputs gathered. A group's draws are made from its seed alone when its
+/// first row runs and freed after its last, so at most one chunk's groups hold draws at a time and a
+/// group's answer does not depend on its company or on where the chunks fall.
+/// </summary>
+internal static class SharedForward
+{
+    private readonly record struct Row(int Group, int Sample, int Text);
+
+    /// <param name="decoderAdapter">The adapter whose saved decoder modules every group here shares (null when they save none).</param>
+    public static void Run(LlamaModel model, IReadOnlyList<(int Index, PredictiveGroup Group)> work, LoraAdapter? decoderAdapter, TokenBudget budget,
+        GroupMoments?[] results)
+    {
+        var samplers = work.Select(w => (IForwardSampler)w.Group.Method).ToList();
+        var outputs = work.Select((w, g) => new double[samplers[g].Rows(w.Group.Samples), w.Group.Width]).ToArray();
+        var rows = new List<Row>();
+        var lastRow = new int[work.Count];
+        for (int g = 0; g < work.Count; g++)
+        {
+            for (int s = 0; s < outputs[g].GetLength(0); s++)
+                for (int t = 0; t < work[g].Group.Texts.Count; t++)
+                    rows.Add(new Row(g, s, t));
+            lastRow[g] = rows.Count - 1;
+        }
+        var draws = new Dictionary<int, IReadOnlyDictionary<string, RowLoraWeights>?>();
+        try
+        {
+            foreach (var (offset, count) in budget.Chunks(rows.Select(r => work[r.Group].Group.Texts[r.Text].Count).ToList()))
+            {
+                var chunk = rows.GetRange(offset, count).Where(r => !work[r.Group].Group.Cancellation.IsCancellationRequested).ToList();
+                foreach (int g in chunk.Select(r => r.Group).Distinct().Where(g => !draws.ContainsKey(g)))
+                {
+                    var group = work[g].Group;
+                    draws[g] = samplers[g].IsSampled(group.Samples) ? DrawDetached(samplers[g], group.Samples, group.Seed, model) : null;
+                }
+                if (chunk.Count > 0)
+                    RunChunk(model, work, samplers, chunk, draws, decoderAdapter, outputs);
+                foreach (int done in draws.Keys.Where(g => lastRow[g] < offset + count).ToList())
+                {
+                    Dispose(draws[done]);
+                    draws.Remove(done);
+                }
+            }
+        }
+        finally
+        {
+            foreach (var d in draws.Values) Dispose(d);
+        }
+        for (int g = 0; g < work.Count; g++)
+        {
+            var group = work[g].Group;
+            results[work[g].Index] = group.Cancellation.IsCancellationRequested ? null
+                : samplers[g].IsSampled(group.Samples) ? FromDraws(outputs[g])
+                : new GroupMoments(Enumerable.Range(0, group.Width).Select(k => outputs[g][0, k]).ToArray(), null, null);
+        }
+    }
+
+    private static void RunChunk(LlamaModel model, IReadOnlyList<(int Index, PredictiveGroup Group)> work, IReadOnlyList<IForwardSampler> samplers,
+        List<Row> chunk, Dictionary<int, IReadOnlyDictionary<string, RowLoraWeights>?> draws, LoraAdapter? decoderAdapter, double[][,] outputs)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var texts = chunk.Select(r => work[r.Group].Group.Texts[r.Text]).ToList();
+        var batch = TokenBatch.Create(texts, model.Device);
+        var adapters = chunk.Select(r => samplers[r.Group].Adapter).Distinct(ReferenceEqualityComparer.Instance).Cast<LoraAdapter>().ToList();
+        bool ownWeights = adapters.Count == 1 && chunk.All(r => draws[r.Group] is null);
+        var probabilities = chunk.Select(r => samplers[r.Group].RowDropout(work[r.Group].Group.Samples)).ToList();
+        var context = new ForwardContext
+        {
+            Adapter = adapters.Count == 1 ? adapters[0] : decoderAdapter,
+            RowWeights = ownWeights ? null : LoraBank.Build(chunk.Select(r => new RowSource(samplers[r.Group].Adapter, draws[r.Group], r.Sample)).ToList(), model.Device),
+            Dropout = probabilities.All(p => p == 0) ? null
+                : new LoraInputDropout(probabilities, chunk.Select(r => RowSeed(work[r.Group].Group.Seed, r.Sample)).ToList(),
+                    new long[chunk.Count], texts.Select(t => (long)t.Count).ToList(), model.Device),
+        };
+        var hidden = model.LastHiddenState(batch, context);
+
+        // Rows reading different heads (a reward adapter's saved score head, the LM head) run each head on their own rows.
+        var heads = Enumerable.Range(0, chunk.Count).GroupBy(i => HeadKey(model, samplers[chunk[i].Group].Adapter)).ToList();
+        foreach (var head in heads)
+        {
+            var rowList = head.ToList();
+            var headAdapter = samplers[chunk[rowList[0]].Group].Adapter;
+            bool whole = heads.Count == 1 && (adapters.Count == 1 || head.Key.Replacement is null);
+            var index = whole ? null : tensor(rowList.Select(i => (long)i).ToArray(), device: model.Device);
+            var values = model.HeadOutputs(whole ? hidden : hidden.index_select(0, index!), head.Key.Head,
+                whole ? context : context.Select(index!, rowList, headAdapter));
+            // Each row's own outputs; a row with fewer repeats its last, which is never read.
+            int width = rowList.Max(i => work[chunk[i].Group].Group.Outputs.Length);
+            var picks = new long[rowList.Count * width];
+            for (int j = 0; j < rowList.Count; j++)
+            {
+                var own = work[chunk[rowList[j]].Group].Group.Outputs;
+                for (int k = 0; k < width; k++) picks[j * width + k] = own[Math.Min(k, own.Length - 1)];
+            }
+            var flat = values.gather(1, tensor(picks, new long[] { rowList.Count, width }, device: model.Device))
+                .to(ScalarType.Float64).cpu().data<double>().ToArray();
+            for (int j = 0; j < rowList.Count; j++)
+            {
+                var row = chunk[rowList[j]];
+                int c = work[row.Group].Group.Outputs.Length;
+                for (int k = 0; k < c; k++)
+                    outputs[row.Group][row.Sample, row.Text * c + k] = flat[j * width + k];
+            }
+        }
+    }
+
+    private static (ModelHead Head, LinearWeight? Replacement) HeadKey(LlamaModel model, LoraAdapter adapter) =>
+        (adapter.Head, adapter.ReplacementFor(adapter.Head == ModelHead.Score ? LlamaModel.ScoreModulePath : model.LmHead?.ModulePath ?? "lm_head"));
+
+    /// <summary>Sample mean and unbiased sample covariance of the draws (S x width); zero covariance for one sample.</summary>
+    private static GroupMoments FromDraws(double[,] draws)
+    {
+        int s = draws.GetLength(0), w = draws.GetLength(1);
+        var mean = new double[w];
+        for (int i = 0; i < s; i++)
+            for (int k = 0; k < w; k++) mean[k] += draws[i, k] / s;
+        var covariance = new double[w, w];
+        if (s > 1)
+            for (int i = 0; i < s; i++)
+                for (int k = 0; k < w; k++)
+                    for (int l = 0; l < w; l++)
+                        covariance[k, l] += (draws[i, k] - mean[k]) * (draws[i, l] - mean[l]) / (s - 1);
+        return new GroupMoments(mean, covariance, draws);
+    }
+
+    // The group's draws outlive the chunk that made them; the caller disposes them.
+    private static IReadOnlyDictionary<string, RowLoraWeights>? DrawDetached(IForwardSampler sampler, int samples, ulong seed, LlamaModel model)
+    {
+        using var scope = NewDisposeScope();
+        var draws = sampler.Draw(samples, new Generator(seed, model.Device), model.DType, model.Device);
+        if (draws is null) return null;
+        foreach (var w in draws.Values)
+        {
+            w.A.DetachFromDisposeScope();
+            w.B.DetachFromDisposeScope();
+        }
+        return draws;
+    }
+
+    private static void Dispose(IReadOnlyDictionary<string, RowLoraWeights>? draws)
+    {
+        if (draws is null) return;
+        foreach (var w in draws.Values)
+        {
+            w.A.Dispose();
+            w.B.Dispose();
+        }
+    }
+
+    // SplitMix64 of the group's seed and the sample index: independent, reproducible streams per row.
+    private static ulong RowSeed(ulong groupSeed, int sample)
+    {
+        ulong z = unchecked(groupSeed * 0x9E3779B97F4A7C15UL + (ulong)sample + 1);
+        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
+        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
+        return z ^ (z >> 31);
+    }
+}
