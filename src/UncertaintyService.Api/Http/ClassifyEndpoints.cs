@@ -63,7 +63,7 @@ public static class ClassifyEndpoints
         var results = outcome.Predictions.Select(p => Result(job.Labels, p, covariance, approximation)).ToList();
         var t = outcome.Timings;
         var metadata = new ClassifyMetadata(adapter.Id, adapter.Sha256, adapter.Base.Bundle, job.Method,
-            job.Method == "laplace" ? adapter.Laplace!.PriorPrecision : null, job.Method == "map" ? 0 : job.Samples, job.Seed,
+            job.Predictive.PriorPrecision, SampleLimits.Reported(job.Predictive, job.Samples), job.Seed,
             outcome.BatchPrompts, new Dictionary<string, double>
             {
                 ["queue"] = Math.Round(t.Queue, 3),

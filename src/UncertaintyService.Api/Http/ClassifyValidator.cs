@@ -50,19 +50,11 @@ public sealed class ClassifyValidator(AdapterRegistry registry, LimitOptions lim
 
         var (labels, classIndices) = Labels(request, adapter, Fail);
         string method = request.Method ?? adapter.Posterior.Method;
-        if (!adapter.Methods.Contains(method))
-            Fail("method", $"'{method}' is not available for '{adapter.Id}'; available: {string.Join(", ", adapter.Methods)}");
         int samples = request.Samples ?? adapter.DefaultSamples(method);
-        if (adapter.Sampled.TryGetValue(method, out var sampled))
-        {
-            int least = sampled.HasMeanWeights ? 0 : 1;
-            int most = Math.Min(limits.MaxWeightSamples, sampled.MaxSamples ?? int.MaxValue);
-            if (samples < least || samples > most)
-                Fail("samples", $"{samples} is outside {least}..{most} for {method} (each sample is a forward pass"
-                    + (sampled.MaxSamples is { } k ? $"; the ensemble has {k} members)" : sampled.HasMeanWeights ? "; 0 means the mean weights alone)" : ")"));
-        }
-        else if (samples < 1 || samples > limits.MaxSamples)
-            Fail("samples", $"{samples} is outside 1..{limits.MaxSamples}");
+        if (!adapter.Predictives.TryGetValue(method, out var predictive))
+            Fail("method", $"'{method}' is not available for '{adapter.Id}'; available: {string.Join(", ", adapter.Methods)}");
+        else if (SampleLimits.Problem(predictive, samples, limits) is { } problem)
+            Fail("samples", problem);
         string covariance = request.Covariance ?? "full";
         if (!CovarianceModes.Contains(covariance))
             Fail("covariance", $"'{covariance}' is not one of {string.Join(", ", CovarianceModes)}");
@@ -76,7 +68,7 @@ public sealed class ClassifyValidator(AdapterRegistry registry, LimitOptions lim
                 errors.ToDictionary(e => e.Key, e => e.Value.ToArray()));
 
         ulong seed = request.Seed ?? BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)) >> 11;
-        var job = new ClassificationJob(lease, method, tokens!, labels, classIndices, samples, seed, cancellation);
+        var job = new ClassificationJob(lease, predictive!, tokens!, labels, classIndices, samples, seed, cancellation);
         RequestCostLimit.Check(job, limits);
         return (job, Enum.Parse<CovarianceMode>(covariance, ignoreCase: true), approximation);
     }

@@ -104,7 +104,7 @@ public static class RewardEndpoints
         var adapter = job.Adapter;
         var t = outcome.Timings;
         var metadata = new RewardMetadata(adapter.Id, adapter.Sha256, adapter.Base.Bundle, job.Method,
-            job.Method == "laplace" ? adapter.Laplace!.PriorPrecision : null, job.Samples, job.Seed, approximation, outcome.BatchTexts,
+            job.Predictive.PriorPrecision, SampleLimits.Reported(job.Predictive, job.Samples), job.Seed, approximation, outcome.BatchTexts,
             new Dictionary<string, double>
             {
                 ["queue"] = Math.Round(t.Queue, 3),

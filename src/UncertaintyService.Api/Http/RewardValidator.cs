@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using UncertaintyService.Api.Options;
 using UncertaintyService.Api.Serving;
 using UncertaintyService.Core.Bundles;
+using UncertaintyService.Core.Prediction;
 
 namespace UncertaintyService.Api.Http;
 
@@ -57,8 +58,9 @@ public sealed class RewardValidator(AdapterRegistry registry, LimitOptions limit
             Fail("approximation", $"'{approximation}' is not one of {string.Join(", ", Approximations)}");
         ThrowIfInvalid();
         ulong seed = request.Seed ?? BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)) >> 11;
-        int draws = approximation == "mc" && method == "laplace" ? samples : 0;
-        var job = new RewardJob(lease, method, texts!, rejected, draws, seed, cancellation);
+        // A Gaussian's Monte Carlo draws are what approximation=mc asks for; probit uses none. Weight samples are forward passes either way.
+        if (method!.Samples == SampleMeaning.GaussianDraws && approximation != "mc") samples = 0;
+        var job = new RewardJob(lease, method, texts!, rejected, samples, seed, cancellation);
         RequestCostLimit.Check(job, limits);
         return (job, approximation);
     }
@@ -71,9 +73,9 @@ public sealed class RewardValidator(AdapterRegistry registry, LimitOptions limit
             Fail("query", "is required: a list of texts (prompt + response)");
         else if (CountOk("query", request.Query.Count, 1))
             texts = request.Query.Select((q, i) => Encode(adapter, $"query[{i}]", q)).ToList();
-        var (method, _) = MethodAndSamples(adapter, null, null);
+        var (method, samples) = MethodAndSamples(adapter, null, null);
         ThrowIfInvalid();
-        var job = new RewardJob(lease, method, texts, null, 0, 0, cancellation);
+        var job = new RewardJob(lease, method!, texts, null, samples, 0, cancellation);
         RequestCostLimit.Check(job, limits);
         return job;
     }
@@ -96,15 +98,15 @@ public sealed class RewardValidator(AdapterRegistry registry, LimitOptions limit
         }
     }
 
-    private (string Method, int Samples) MethodAndSamples(LoadedAdapter adapter, string? requested, int? requestedSamples)
+    private (IPredictiveMethod? Method, int Samples) MethodAndSamples(LoadedAdapter adapter, string? requested, int? requestedSamples)
     {
         string method = requested ?? adapter.Posterior.Method;
-        if (method is not ("map" or "laplace") || !adapter.Methods.Contains(method))
-            Fail("method", $"'{method}' is not available for '{adapter.Id}'; available for rewards: {string.Join(", ", adapter.Methods.Where(m => m is "map" or "laplace"))}");
-        int samples = requestedSamples ?? adapter.Posterior.Samples;
-        if (samples < 1 || samples > limits.MaxSamples)
-            Fail("samples", $"{samples} is outside 1..{limits.MaxSamples}");
-        return (method, samples);
+        int samples = requestedSamples ?? adapter.DefaultSamples(method);
+        if (!adapter.Predictives.TryGetValue(method, out var predictive))
+            Fail("method", $"'{method}' is not available for '{adapter.Id}'; available: {string.Join(", ", adapter.Methods)}");
+        else if (SampleLimits.Problem(predictive, samples, limits) is { } problem)
+            Fail("samples", problem);
+        return (predictive, samples);
     }
 
     // Texts per request: a pair puts two into the forward pass.

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using UncertaintyService.Core.Bundles;
 using UncertaintyService.Core.Prediction;
 
@@ -12,35 +13,48 @@ public enum CovarianceMode
 }
 
 /// <summary>One validated request as the worker sees it: token ids, class indices and options; no HTTP types.</summary>
-public sealed class ClassificationJob(
-    AdapterLease lease,
-    string method,
-    IReadOnlyList<int[]> prompts,
-    IReadOnlyList<string> labels,
-    long[] classIndices,
-    int samples,
-    ulong seed,
-    CancellationToken cancellation) : InferenceJob(lease, method, cancellation)
+public sealed class ClassificationJob : InferenceJob
 {
-    public IReadOnlyList<int[]> Prompts { get; } = prompts;
-    public IReadOnlyList<string> Labels { get; } = labels;
-    public long[] ClassIndices { get; } = classIndices;
-    public int Samples { get; } = samples;
-    public ulong Seed { get; } = seed;
+    public ClassificationJob(AdapterLease lease, IPredictiveMethod method, IReadOnlyList<int[]> prompts, IReadOnlyList<string> labels, long[] classIndices,
+        int samples, ulong seed, CancellationToken cancellation) : base(lease, method, cancellation)
+    {
+        Prompts = prompts;
+        Labels = labels;
+        ClassIndices = classIndices;
+        Samples = samples;
+        Seed = seed;
+        // Prompt i draws from seed + i alone.
+        Groups = prompts.Select((p, i) => new PredictiveGroup(method, [p], classIndices, samples, unchecked(seed + (ulong)i), cancellation)).ToList();
+        Cost = RequestCost.Of(prompts, method.PassesPerText(classIndices.Length, samples));
+    }
+
+    public IReadOnlyList<int[]> Prompts { get; }
+    public IReadOnlyList<string> Labels { get; }
+    public long[] ClassIndices { get; }
+
+    /// <summary>Weight samples or logit draws per prompt, as the method counts them (<see cref="SampleMeaning"/>).</summary>
+    public int Samples { get; }
+
+    public ulong Seed { get; }
     public TaskCompletionSource<ClassificationOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public override IReadOnlyList<PredictiveGroup> Groups { get; }
+    public override long Cost { get; }
 
-    public override int TextCount => Prompts.Count;
-
-    public override long Cost { get; } =
-        RequestCost.Of(prompts, RequestCost.Passes(method, classIndices.Length, samples, lease.Adapter.Sampled.ContainsKey(method)));
-
-    /// <summary>
-    /// Jobs share a forward pass when they read the same adapter version, method and classes (and, for
-    /// sampled methods, the same number of samples, which sets the rows per prompt).
-    /// </summary>
-    public override bool CanShareBatchWith(InferenceJob other) => other is ClassificationJob job &&
-        ReferenceEquals(Adapter, job.Adapter) && Method == job.Method && ClassIndices.AsSpan().SequenceEqual(job.ClassIndices)
-        && (!Adapter.Sampled.ContainsKey(Method) || Samples == job.Samples);
+    protected override void Answer(IReadOnlyList<GroupMoments> moments, BatchContext batch, PhaseTimes times)
+    {
+        var clock = Stopwatch.StartNew();
+        var predictions = new List<ClassPrediction>(moments.Count);
+        for (int i = 0; i < moments.Count; i++)
+        {
+            if (!Finite(moments[i]))
+            {
+                Fail(new ServiceException(ErrorKind.Backend, "Model failure", $"prompts[{i}]: the model produced non-finite logits or covariance"));
+                return;
+            }
+            predictions.Add(GroupAnswers.Classification(moments[i], Samples, Groups[i].Seed));
+        }
+        Completion.TrySetResult(new ClassificationOutcome(predictions, Timings(batch, times, clock.Elapsed), batch.Texts));
+    }
 
     public override void Fail(Exception error) => Completion.TrySetException(error);
 

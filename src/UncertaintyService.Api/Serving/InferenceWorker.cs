@@ -197,6 +197,8 @@ public sealed class InferenceWorker : IHostedService, IDisposable
             RunGuarded(small, nested: true);
     }
 
+    // One engine call for the whole batch, whatever its adapters, methods, labels and samples. The
+    // cheapest jobs' groups go first, and each job is answered as soon as its own groups are done.
     private void RunBatch(List<InferenceJob> batch, TokenBudget budget)
     {
         // Requests whose client went away or whose time ran out are dropped before any work.
@@ -212,94 +214,35 @@ public sealed class InferenceWorker : IHostedService, IDisposable
                 alive.Add(job);
         }
         if (alive.Count == 0) return;
-        if (alive[0] is RewardJob)
-        {
-            RewardBatchRunner.Run(alive.Cast<RewardJob>().ToList(), telemetry, budget);
-            return;
-        }
-        var live = alive.Cast<ClassificationJob>().ToList();
+        alive.Sort((a, b) => a.Cost.CompareTo(b.Cost));
 
-        var first = live[0];
-        var prompts = live.SelectMany(j => j.Prompts).Cast<IReadOnlyList<int>>().ToList();
-        telemetry.BatchSize.Record(prompts.Count);
-        var started = DateTime.UtcNow;
-        foreach (var job in live)
-            ServiceTelemetry.RecordPhase("uncertainty.queue", job.Trace, started - job.SinceEnqueue.Elapsed, job.SinceEnqueue.Elapsed, job.Prompts.Count);
-
-        if (first.Adapter.Sampled.TryGetValue(first.Method, out var sampled))
+        var groups = new List<PredictiveGroup>();
+        var owners = new List<(InferenceJob Job, int FirstGroup)>();
+        foreach (var job in alive)
         {
-            RunSampled(live, sampled, prompts, started, budget);
-            return;
-        }
-        var moments = ComputeMoments(first, prompts, budget);
-        ServiceTelemetry.RecordPhase("uncertainty.forward", first.Trace, started, moments.Forward, prompts.Count);
-        ServiceTelemetry.RecordPhase("uncertainty.gradients", first.Trace, started + moments.Forward, moments.Gradients + moments.Covariance, prompts.Count);
-
-        int offset = 0;
-        foreach (var job in live)
-        {
-            var queue = job.SinceEnqueue.Elapsed - (DateTime.UtcNow - started);
-            var clock = Stopwatch.StartNew();
-            var predictions = new List<ClassPrediction>(job.Prompts.Count);
-            for (int i = 0; i < job.Prompts.Count; i++, offset++)
+            int first = groups.Count;
+            foreach (var group in job.Groups)
             {
-                var mean = moments.Means[offset];
-                var covariance = moments.Covariances[offset];
-                if (mean.Any(v => !double.IsFinite(v)) || covariance.Cast<double>().Any(v => !double.IsFinite(v)))
-                {
-                    job.Completion.TrySetException(new ServiceException(ErrorKind.Backend, "Model failure",
-                        $"prompts[{i}]: the model produced non-finite logits or covariance"));
-                    offset += job.Prompts.Count - i;
-                    break;
-                }
-                var summary = job.Method == "map"
-                    ? MapPredictor.Summarise(mean)
-                    : LogitPredictive.Summarise(mean, covariance, job.Samples, unchecked(job.Seed + (ulong)i));
-                predictions.Add(new ClassPrediction(mean, covariance, summary));
+                owners.Add((job, first));
+                groups.Add(group);
             }
-            if (job.Completion.Task.IsCompleted) continue;
-            ServiceTelemetry.RecordPhase("uncertainty.sampling", job.Trace, DateTime.UtcNow - clock.Elapsed, clock.Elapsed, job.Prompts.Count);
-            var timings = new PhaseTimings(queue.TotalMilliseconds, moments.Forward.TotalMilliseconds, moments.Gradients.TotalMilliseconds,
-                moments.Covariance.TotalMilliseconds, clock.Elapsed.TotalMilliseconds, job.SinceEnqueue.Elapsed.TotalMilliseconds);
-            job.Completion.TrySetResult(new ClassificationOutcome(predictions, timings, prompts.Count));
         }
-    }
+        var context = new BatchContext(DateTime.UtcNow, alive.Sum(j => j.TextCount));
+        telemetry.BatchSize.Record(context.Texts);
+        foreach (var job in alive)
+            ServiceTelemetry.RecordPhase("uncertainty.queue", job.Trace, context.Started - job.SinceEnqueue.Elapsed, job.SinceEnqueue.Elapsed, job.TextCount);
 
-    // Sampled posteriors: the forward passes give the predictions themselves (sample moments, averaged softmax).
-    private static void RunSampled(List<ClassificationJob> live, Core.Sampling.SampledPosterior posterior, List<IReadOnlyList<int>> prompts, DateTime started,
-        TokenBudget budget)
-    {
-        var first = live[0];
-        var seeds = live.SelectMany(j => j.Prompts.Select((_, i) => unchecked(j.Seed + (ulong)i))).ToList();
-        var result = Core.Sampling.SampledPredictor.Predict(posterior, first.Adapter.Base.Model, prompts, first.ClassIndices, first.Samples, seeds, budget);
-        ServiceTelemetry.RecordPhase("uncertainty.forward", first.Trace, started, result.Forward, prompts.Count);
-        ServiceTelemetry.RecordPhase("uncertainty.sampling", first.Trace, started + result.Forward, result.Summaries, prompts.Count);
-        int offset = 0;
-        foreach (var job in live)
+        var results = new GroupMoments?[groups.Count];
+        var result = PredictiveEngine.Run(alive[0].Adapter.Base.Model, groups, budget, (index, moments, times) =>
         {
-            var predictions = result.Predictions.Skip(offset).Take(job.Prompts.Count).ToList();
-            offset += job.Prompts.Count;
-            int bad = predictions.FindIndex(p => p.LogitMean.Any(v => !double.IsFinite(v)));
-            if (bad >= 0)
-            {
-                job.Completion.TrySetException(new ServiceException(ErrorKind.Backend, "Model failure", $"prompts[{bad}]: the model produced non-finite logits"));
-                continue;
-            }
-            var total = job.SinceEnqueue.Elapsed;
-            var timings = new PhaseTimings((total - (DateTime.UtcNow - started)).TotalMilliseconds, result.Forward.TotalMilliseconds, 0, 0,
-                result.Summaries.TotalMilliseconds, total.TotalMilliseconds);
-            job.Completion.TrySetResult(new ClassificationOutcome(predictions, timings, prompts.Count));
-        }
-    }
-
-    private static LogitMoments ComputeMoments(ClassificationJob job, IReadOnlyList<IReadOnlyList<int>> prompts, TokenBudget budget)
-    {
-        if (job.Method == "laplace")
-            return LaplacePredictor.Moments(job.Adapter.Laplace!, prompts, job.ClassIndices, budget);
-        var clock = Stopwatch.StartNew();
-        var logits = MapPredictor.Logits(job.Adapter.Base.Model, job.Adapter.Adapter, prompts, job.ClassIndices, budget);
-        int c = job.ClassIndices.Length;
-        return new LogitMoments(logits, logits.Select(_ => new double[c, c]).ToArray(), clock.Elapsed, TimeSpan.Zero, TimeSpan.Zero);
+            results[index] = moments;
+            var (job, first) = owners[index];
+            if (job.GroupDone(results, first, context, times) == false)
+                Interlocked.Increment(ref dropped);
+        });
+        var trace = alive[^1].Trace;
+        ServiceTelemetry.RecordPhase("uncertainty.forward", trace, context.Started, result.Forward, context.Texts);
+        ServiceTelemetry.RecordPhase("uncertainty.gradients", trace, context.Started + result.Forward, result.Gradients + result.Covariance, context.Texts);
     }
 
     public void Dispose()

@@ -9,10 +9,7 @@ namespace UncertaintyService.Api.Serving;
 /// </summary>
 public static class RequestCost
 {
+    /// <param name="passesPerText">The method's forward-pass equivalents per text (<see cref="Core.Prediction.IPredictiveMethod.PassesPerText"/>).</param>
     public static long Of(IReadOnlyCollection<int[]> texts, long passesPerText) =>
         texts.Count == 0 ? 0 : texts.Count * (long)texts.Max(t => t.Length) * passesPerText;
-
-    /// <param name="sampled">Whether the method runs weight samples (BLoB, SWAG, ensembles, MC dropout).</param>
-    public static long Passes(string method, int classes, int samples, bool sampled) =>
-        sampled ? Math.Max(samples, 1) : method == "laplace" ? 1 + 2L * classes : 1;
 }

@@ -2,6 +2,7 @@ using UncertaintyService.Core.Execution;
 using UncertaintyService.Core.Laplace;
 using UncertaintyService.Core.Lora;
 using UncertaintyService.Core.Model;
+using UncertaintyService.Core.Prediction;
 using UncertaintyService.Core.Sampling;
 using UncertaintyService.Core.Tokenization;
 using static TorchSharp.torch;
@@ -42,8 +43,21 @@ public sealed record LoadedAdapter(
     /// <summary>The sampled posteriors (BLoB, SWAG, ensembles, SVGD, MC dropout) posterior.json lists, by method.</summary>
     public IReadOnlyDictionary<string, SampledPosterior> Sampled { get; init; } = new Dictionary<string, SampledPosterior>();
 
-    /// <summary>Posterior methods this adapter can serve; every request checks its method against them.</summary>
+    /// <summary>Posterior methods this adapter can serve, in posterior.json's order.</summary>
     public IReadOnlyList<string> Methods { get; } = Posterior.AvailableMethods();
+
+    /// <summary>Every method this adapter serves, by name: the one way requests reach the predictive engine.</summary>
+    public IReadOnlyDictionary<string, IPredictiveMethod> Predictives => predictives ??= BuildPredictives();
+
+    private IReadOnlyDictionary<string, IPredictiveMethod>? predictives;
+
+    private Dictionary<string, IPredictiveMethod> BuildPredictives()
+    {
+        var all = new Dictionary<string, IPredictiveMethod> { [MapMethod.MethodName] = new MapMethod(Adapter) };
+        if (Laplace is not null) all[LaplaceLoraPosterior.MethodName] = Laplace;
+        foreach (var (name, posterior) in Sampled) all[name] = posterior;
+        return all;
+    }
 
     public IEnumerable<Tensor> OwnedTensors() =>
         Adapter.OwnedTensors()

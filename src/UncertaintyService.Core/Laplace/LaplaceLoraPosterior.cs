@@ -48,6 +48,8 @@ public sealed class LaplaceLoraPosterior : ITensorOwner, ILinearisedMethod
 
     LaplaceLoraPosterior ILinearisedMethod.Posterior => this;
 
+    SampleMeaning IPredictiveMethod.Samples => SampleMeaning.GaussianDraws;
+
     /// <summary>One forward and C backward passes, each measured at about two forwards (1.8-1.9 on the demo model at 1,000 tokens).</summary>
     public long PassesPerText(int outputs, int samples) => 1 + 2L * outputs;
 

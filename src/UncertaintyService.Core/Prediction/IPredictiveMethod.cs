@@ -34,6 +34,22 @@ public interface IPredictiveMethod
 
     /// <summary>The prior precision a response reports, or null when the method has none.</summary>
     double? PriorPrecision { get; }
+
+    /// <summary>What a request's <c>samples</c> count for this method, and so which limit bounds them.</summary>
+    SampleMeaning Samples { get; }
+}
+
+/// <summary>What a request's <c>samples</c> count.</summary>
+public enum SampleMeaning
+{
+    /// <summary>Nothing: a point estimate (MAP); responses report 0.</summary>
+    None,
+
+    /// <summary>Weight samples, each a forward row; 0 is the mean weights alone where the method has them.</summary>
+    WeightSamples,
+
+    /// <summary>Monte Carlo draws from the outputs' Gaussian, after one forward and one backward per output.</summary>
+    GaussianDraws,
 }
 
 /// <summary>A method whose rows need forward passes only: one row per sample (one for the point estimate).</summary>

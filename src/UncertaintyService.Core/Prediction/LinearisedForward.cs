@@ -16,15 +16,18 @@ namespace UncertaintyService.Core.Prediction;
 /// </summary>
 internal static class LinearisedForward
 {
-    public static (TimeSpan Forward, TimeSpan Gradients, TimeSpan Covariance) Run(LaplaceLoraPosterior posterior,
-        IReadOnlyList<(int Index, PredictiveGroup Group)> work, TokenBudget budget, GroupMoments?[] results)
+    public static void Run(LaplaceLoraPosterior posterior, IReadOnlyList<(int Index, PredictiveGroup Group)> work, TokenBudget budget, EngineProgress progress)
     {
         int texts = work[0].Group.Texts.Count, c = work[0].Group.Outputs.Length, width = texts * c;
-        TimeSpan forward = TimeSpan.Zero, gradients = TimeSpan.Zero, covarianceTime = TimeSpan.Zero;
         var device = posterior.Model.Device;
         foreach (var (offset, count) in budget.Chunks(work.Select(w => w.Group.Texts.Max(t => t.Count)).ToList(), rowsPerItem: texts))
         {
-            var live = work.Skip(offset).Take(count).Where(w => !w.Group.Cancellation.IsCancellationRequested).ToList();
+            var live = new List<(int Index, PredictiveGroup Group)>();
+            foreach (var w in work.Skip(offset).Take(count))
+            {
+                if (w.Group.Cancellation.IsCancellationRequested) progress.Done(w.Index, null);
+                else live.Add(w);
+            }
             if (live.Count == 0) continue;
             using var scope = NewDisposeScope();
             var outputs = tensor(live.SelectMany(w => w.Group.Outputs).ToArray(), new long[] { live.Count, c }, device: device);
@@ -36,10 +39,9 @@ internal static class LinearisedForward
             for (int t = 0; t < texts; t++)
                 for (int u = t; u < texts; u++)
                     blocks[t, u] = Flat(t == u ? posterior.Variance(jacobians[t]) : posterior.Covariance(jacobians[t], jacobians[u]));
-            covarianceTime += clock.Elapsed;
+            progress.Spent(new PhaseTimes(TimeSpan.FromTicks(jacobians.Sum(j => j.ForwardTime.Ticks)), TimeSpan.FromTicks(jacobians.Sum(j => j.BackwardTime.Ticks)),
+                clock.Elapsed));
             var logits = jacobians.Select(j => Flat(j.Logits)).ToList();
-            forward += TimeSpan.FromTicks(jacobians.Sum(j => j.ForwardTime.Ticks));
-            gradients += TimeSpan.FromTicks(jacobians.Sum(j => j.BackwardTime.Ticks));
             for (int b = 0; b < live.Count; b++)
             {
                 var mean = new double[width];
@@ -52,10 +54,9 @@ internal static class LinearisedForward
                             for (int j = 0; j < c; j++)
                                 covariance[u * c + j, t * c + i] = covariance[t * c + i, u * c + j] = blocks[t, u][(b * c + i) * c + j];
                 }
-                results[live[b].Index] = new GroupMoments(mean, covariance, null);
+                progress.Done(live[b].Index, new GroupMoments(mean, covariance, null));
             }
         }
-        return (forward, gradients, covarianceTime);
     }
 
     private static double[] Flat(Tensor t) => t.detach().to(ScalarType.Float64).cpu().flatten().data<double>().ToArray();

@@ -12,6 +12,7 @@ public sealed class MapMethod(LoraAdapter adapter) : IForwardSampler
     public string Name => MethodName;
     public LoraAdapter Adapter { get; } = adapter;
     public double? PriorPrecision => null;
+    public SampleMeaning Samples => SampleMeaning.None;
 
     public long PassesPerText(int outputs, int samples) => 1;
     public string? SamplesError(int samples) => null;

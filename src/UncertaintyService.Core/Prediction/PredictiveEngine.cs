@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using UncertaintyService.Core.Execution;
 using UncertaintyService.Core.Lora;
 using UncertaintyService.Core.Model;
@@ -20,10 +19,12 @@ namespace UncertaintyService.Core.Prediction;
 /// </summary>
 public static class PredictiveEngine
 {
-    public static EngineResult Run(LlamaModel model, IReadOnlyList<PredictiveGroup> groups, TokenBudget? budget = null)
+    /// <param name="onGroupDone">Called on the engine's thread as each group finishes (with null when its cancellation fired), with the phase times so far.</param>
+    public static EngineResult Run(LlamaModel model, IReadOnlyList<PredictiveGroup> groups, TokenBudget? budget = null,
+        Action<int, GroupMoments?, PhaseTimes>? onGroupDone = null)
     {
         var chunks = budget ?? TokenBudget.Default;
-        var results = new GroupMoments?[groups.Count];
+        var progress = new EngineProgress(groups.Count, onGroupDone);
         var work = groups.Select((g, i) => (Index: i, Group: g)).ToList();
         foreach (var (_, group) in work)
         {
@@ -32,21 +33,12 @@ public static class PredictiveEngine
             if (group.Method is not (IForwardSampler or ILinearisedMethod))
                 throw new NotSupportedException($"Method '{group.Method.Name}' is neither a forward sampler nor linearised.");
         }
-
-        var clock = Stopwatch.StartNew();
         foreach (var stream in work.Where(w => w.Group.Method is IForwardSampler).GroupBy(w => DecoderKey(w.Group.Method.Adapter)))
-            SharedForward.Run(model, stream.ToList(), stream.Key as LoraAdapter, chunks, results);
-        var forward = clock.Elapsed;
-        TimeSpan gradients = TimeSpan.Zero, covariance = TimeSpan.Zero;
+            SharedForward.Run(model, stream.ToList(), stream.Key as LoraAdapter, chunks, progress);
         foreach (var part in work.Where(w => w.Group.Method is ILinearisedMethod)
                      .GroupBy(w => (((ILinearisedMethod)w.Group.Method).Posterior, w.Group.Texts.Count, w.Group.Outputs.Length)))
-        {
-            var times = LinearisedForward.Run(part.Key.Posterior, part.ToList(), chunks, results);
-            forward += times.Forward;
-            gradients += times.Gradients;
-            covariance += times.Covariance;
-        }
-        return new EngineResult(results, forward, gradients, covariance);
+            LinearisedForward.Run(part.Key.Posterior, part.ToList(), chunks, progress);
+        return new EngineResult(progress.Results, progress.Times);
     }
 
     // Rows share a decoder pass unless their adapter replaces a decoder module whole (only the heads,

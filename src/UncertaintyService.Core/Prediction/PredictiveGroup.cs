@@ -33,5 +33,37 @@ public sealed record PredictiveGroup(
 /// </summary>
 public sealed record GroupMoments(double[] Mean, double[,]? Covariance, double[,]? Draws);
 
+/// <summary>Wall time spent in each phase: forward passes, backward passes with gradient products, covariances.</summary>
+public readonly record struct PhaseTimes(TimeSpan Forward, TimeSpan Gradients, TimeSpan Covariance)
+{
+    public static PhaseTimes operator +(PhaseTimes a, PhaseTimes b) =>
+        new(a.Forward + b.Forward, a.Gradients + b.Gradients, a.Covariance + b.Covariance);
+}
+
 /// <summary>Every group's moments (null where its cancellation fired) and the wall time of each phase.</summary>
-public sealed record EngineResult(IReadOnlyList<GroupMoments?> Groups, TimeSpan Forward, TimeSpan Gradients, TimeSpan Covariance);
+public sealed record EngineResult(IReadOnlyList<GroupMoments?> Groups, PhaseTimes Times)
+{
+    public TimeSpan Forward => Times.Forward;
+    public TimeSpan Gradients => Times.Gradients;
+    public TimeSpan Covariance => Times.Covariance;
+}
+
+/// <summary>
+/// Collects the groups' moments as they finish and the time spent so far, and tells the caller of
+/// each group as soon as it is done (a request whose groups are all done is answered then, not when the
+/// whole batch is).
+/// </summary>
+internal sealed class EngineProgress(int groups, Action<int, GroupMoments?, PhaseTimes>? onGroupDone)
+{
+    public GroupMoments?[] Results { get; } = new GroupMoments?[groups];
+
+    public PhaseTimes Times { get; private set; }
+
+    public void Spent(PhaseTimes times) => Times += times;
+
+    public void Done(int index, GroupMoments? moments)
+    {
+        Results[index] = moments;
+        onGroupDone?.Invoke(index, moments, Times);
+    }
+}

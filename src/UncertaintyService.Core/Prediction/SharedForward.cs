@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using UncertaintyService.Core.Execution;
 using UncertaintyService.Core.Lora;
 using UncertaintyService.Core.Model;
@@ -21,7 +22,7 @@ internal static class SharedForward
 
     /// <param name="decoderAdapter">The adapter whose saved decoder modules every group here shares (null when they save none).</param>
     public static void Run(LlamaModel model, IReadOnlyList<(int Index, PredictiveGroup Group)> work, LoraAdapter? decoderAdapter, TokenBudget budget,
-        GroupMoments?[] results)
+        EngineProgress progress)
     {
         var samplers = work.Select(w => (IForwardSampler)w.Group.Method).ToList();
         var outputs = work.Select((w, g) => new double[samplers[g].Rows(w.Group.Samples), w.Group.Width]).ToArray();
@@ -35,6 +36,7 @@ internal static class SharedForward
             lastRow[g] = rows.Count - 1;
         }
         var draws = new Dictionary<int, IReadOnlyDictionary<string, RowLoraWeights>?>();
+        int finished = 0;
         try
         {
             foreach (var (offset, count) in budget.Chunks(rows.Select(r => work[r.Group].Group.Texts[r.Text].Count).ToList()))
@@ -45,27 +47,30 @@ internal static class SharedForward
                     var group = work[g].Group;
                     draws[g] = samplers[g].IsSampled(group.Samples) ? DrawDetached(samplers[g], group.Samples, group.Seed, model) : null;
                 }
+                var clock = Stopwatch.StartNew();
                 if (chunk.Count > 0)
                     RunChunk(model, work, samplers, chunk, draws, decoderAdapter, outputs);
+                progress.Spent(new PhaseTimes(clock.Elapsed, TimeSpan.Zero, TimeSpan.Zero));
                 foreach (int done in draws.Keys.Where(g => lastRow[g] < offset + count).ToList())
                 {
                     Dispose(draws[done]);
                     draws.Remove(done);
                 }
+                // Groups whose last row has run are answered now.
+                for (; finished < work.Count && lastRow[finished] < offset + count; finished++)
+                    progress.Done(work[finished].Index, Moments(samplers[finished], work[finished].Group, outputs[finished]));
             }
         }
         finally
         {
             foreach (var d in draws.Values) Dispose(d);
         }
-        for (int g = 0; g < work.Count; g++)
-        {
-            var group = work[g].Group;
-            results[work[g].Index] = group.Cancellation.IsCancellationRequested ? null
-                : samplers[g].IsSampled(group.Samples) ? FromDraws(outputs[g])
-                : new GroupMoments(Enumerable.Range(0, group.Width).Select(k => outputs[g][0, k]).ToArray(), null, null);
-        }
     }
+
+    private static GroupMoments? Moments(IForwardSampler sampler, PredictiveGroup group, double[,] outputs) =>
+        group.Cancellation.IsCancellationRequested ? null
+        : sampler.IsSampled(group.Samples) ? FromDraws(outputs)
+        : new GroupMoments(Enumerable.Range(0, group.Width).Select(k => outputs[0, k]).ToArray(), null, null);
 
     private static void RunChunk(LlamaModel model, IReadOnlyList<(int Index, PredictiveGroup Group)> work, IReadOnlyList<IForwardSampler> samplers,
         List<Row> chunk, Dictionary<int, IReadOnlyDictionary<string, RowLoraWeights>?> draws, LoraAdapter? decoderAdapter, double[][,] outputs)

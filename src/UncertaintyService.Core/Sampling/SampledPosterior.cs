@@ -17,6 +17,8 @@ public abstract class SampledPosterior(string method, string filePath, LoraAdapt
 
     double? IPredictiveMethod.PriorPrecision => null;
 
+    SampleMeaning IPredictiveMethod.Samples => SampleMeaning.WeightSamples;
+
     /// <summary>One forward row per sample; samples = 0 is one row of the mean weights.</summary>
     public long PassesPerText(int outputs, int samples) => ForwardPasses(samples);
 
@@ -28,9 +30,9 @@ public abstract class SampledPosterior(string method, string filePath, LoraAdapt
     public double RowDropout(int samples) => samples > 0 ? DropoutProbability : 0;
 
     public string? SamplesError(int samples) =>
-        samples < 0 ? "must be 0 (mean weights) or more"
-        : samples == 0 && !HasMeanWeights ? $"'{Method}' has no mean weights; ask for 1 or more samples"
-        : MaxSamples is { } max && samples > max ? $"'{Method}' gives at most {max} samples (its members)"
+        samples < 0 ? "must be 0 (the mean weights alone) or more"
+        : samples == 0 && !HasMeanWeights ? $"'{Method}' has no mean weights; ask for 1..{MaxSamples?.ToString() ?? ""} samples"
+        : MaxSamples is { } max && samples > max ? $"'{Method}' gives at most {max} samples (its {max} members)"
         : null;
 
     /// <summary>The file the posterior was read from (or is written to).</summary>
