@@ -34,7 +34,7 @@ public sealed class ForwardContext
         var lora = Adapter?.Module(linear.ModulePath);
         if (RowWeights is not null && RowWeights.TryGetValue(linear.ModulePath, out var rows))
         {
-            var rowInput = Dropout?.Apply(x) ?? x;
+            var rowInput = Dropout?.Apply(x, rows.Adapted) ?? x;
             var (rowH, rowU) = rows.Apply(rowInput);
             if (lora is not null) Recorder?.Record(lora, rowInput, rowH, rowU);
             if (rows.Scales is not null) return y.add(rows.ScaleRows(rowU));
@@ -58,7 +58,7 @@ public sealed class ForwardContext
     {
         Adapter = adapter,
         Recorder = Recorder,
-        RowWeights = RowWeights?.ToDictionary(p => p.Key, p => p.Value.Select(rows)),
+        RowWeights = RowWeights?.ToDictionary(p => p.Key, p => p.Value.Select(rows, rowList)),
         Dropout = Dropout?.Select(rowList),
     };
 }

@@ -30,6 +30,7 @@ public static class LoraBank
             var a = new List<Tensor>();
             var b = new List<Tensor>();
             var scales = new double[rows.Count];
+            var adapted = new bool[rows.Count];
             foreach (var (first, count) in runs)
             {
                 var source = rows[first];
@@ -59,8 +60,13 @@ public static class LoraBank
                 a.Add(runA);
                 b.Add(runB);
                 Array.Fill(scales, module.Scale, first, count);
+                Array.Fill(adapted, true, first, count);
             }
-            bank[path] = new RowLoraWeights(cat(a, 0), cat(b, 0)) { Scales = ownScales ? tensor(scales, dtype, device) : null };
+            bank[path] = new RowLoraWeights(cat(a, 0), cat(b, 0))
+            {
+                Scales = ownScales ? tensor(scales, dtype, device) : null,
+                Adapted = adapted.All(x => x) ? null : adapted,
+            };
         }
         return bank;
     }

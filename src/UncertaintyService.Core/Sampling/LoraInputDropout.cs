@@ -61,7 +61,8 @@ public sealed class LoraInputDropout
             rows.Select(r => offsets[r]).ToArray(), rows.Select(r => lengths[r]).ToArray());
 
     /// <summary>x (R, T, in) at every position, or (R, in) at the last token only (a LoRA on the head).</summary>
-    public Tensor Apply(Tensor x)
+    /// <param name="adapted">Per row, whether this module is one of the row's own (null: all rows'); the others draw nothing here.</param>
+    public Tensor Apply(Tensor x, bool[]? adapted = null)
     {
         if (!Active) return x;
         using var scope = NewDisposeScope();
@@ -71,7 +72,7 @@ public sealed class LoraInputDropout
         var mask = x.dim() == 3 ? ones(x.shape, x.dtype, x.device) : ones(x.shape[0], 1, features, x.dtype, x.device);
         for (int row = 0; row < generators.Length; row++)
         {
-            if (generators[row] is not { } generator) continue;
+            if (generators[row] is not { } generator || adapted?[row] == false) continue;
             long positions = x.dim() == 3 ? lengths[row] : 1;
             long start = x.dim() == 3 ? offsets[row] : 0;
             var keep = rand(new[] { positions, features }, drawType, x.device, generator: generator).ge(probabilities[row]);

@@ -15,6 +15,13 @@ public sealed record RowLoraWeights(Tensor A, Tensor B)
     /// </summary>
     public Tensor? Scales { get; init; }
 
+    /// <summary>
+    /// Per row, whether its adapter adapts this module at all (null: every row's does). A row that does
+    /// not carries zero weights here, and its dropout draws nothing for this module, so its masks
+    /// elsewhere are those it gets alone.
+    /// </summary>
+    public bool[]? Adapted { get; init; }
+
     public long Rows => A.shape[0];
 
     /// <summary>x (R, T, in) or (R, in) through A then B, row by row: (R, T, out) or (R, out).</summary>
@@ -32,11 +39,19 @@ public sealed record RowLoraWeights(Tensor A, Tensor B)
 
     /// <summary>Rows [first, first + count): some of one prompt's samples.</summary>
     public RowLoraWeights Slice(int first, int count) =>
-        first == 0 && count == Rows ? this : new RowLoraWeights(A.narrow(0, first, count), B.narrow(0, first, count)) { Scales = Scales?.narrow(0, first, count) };
+        first == 0 && count == Rows ? this : new RowLoraWeights(A.narrow(0, first, count), B.narrow(0, first, count))
+        {
+            Scales = Scales?.narrow(0, first, count),
+            Adapted = Adapted?[first..(first + count)],
+        };
 
-    /// <summary>The given rows, in that order.</summary>
-    public RowLoraWeights Select(Tensor rows) =>
-        new(A.index_select(0, rows), B.index_select(0, rows)) { Scales = Scales?.index_select(0, rows) };
+    /// <summary>The given rows (<paramref name="rows"/> on the weights' device, the same as <paramref name="rowList"/>), in that order.</summary>
+    public RowLoraWeights Select(Tensor rows, IReadOnlyList<int> rowList) =>
+        new(A.index_select(0, rows), B.index_select(0, rows))
+        {
+            Scales = Scales?.index_select(0, rows),
+            Adapted = Adapted is null ? null : rowList.Select(r => Adapted[r]).ToArray(),
+        };
 
     /// <summary>Row blocks stacked in order: the weights of several prompts' samples in one batch.</summary>
     public static RowLoraWeights Concatenate(IReadOnlyList<RowLoraWeights> blocks) =>

@@ -16,11 +16,17 @@ internal static class TinyReward
     public static (LlamaModel Model, LoraAdapter Adapter) Create(ulong seed, string[]? targets = null, int rank = 2)
     {
         var model = Tiny.Model(Tiny.Config(), seed: seed);
+        return (model, Adapter(model, seed, targets, rank));
+    }
+
+    /// <summary>A reward adapter (LoRA and its own saved score head) on <paramref name="model"/>.</summary>
+    public static LoraAdapter Adapter(LlamaModel model, ulong seed, string[]? targets = null, int rank = 2)
+    {
         var config = Tiny.LoraConfig(rank: rank, targets: targets ?? Tiny.AllProjections, task: "SEQ_CLS", modulesToSave: ["score"]);
         var tensors = RandomWeights.Lora(config, model, seed + 1);
         tensors[LoraModule.PeftPrefix + "score.weight"] =
             randn(new long[] { 1, model.Config.HiddenSize }, ScalarType.Float64, CPU, generator: new Generator(seed + 2, CPU)) / 4;
-        return (model, LoraAdapterBuilder.Build("reward", config, new InMemoryTensorSource(tensors), model));
+        return LoraAdapterBuilder.Build("reward", config, new InMemoryTensorSource(tensors), model);
     }
 
     /// <summary>Random PSD factors for every LoRA matrix and the saved head (square or tall roots on the large sides).</summary>
