@@ -102,6 +102,47 @@ public class RewardTests(RewardService service) : IClassFixture<RewardService>
         Assert.Equal(means[0], map["items"]![0]!["reward_mean"]!.GetValue<double>(), 5);
     }
 
+    [Theory]
+    [InlineData("blob", 4)]
+    [InlineData("swag", 4)]
+    [InlineData("ensemble", 4)]
+    [InlineData("svgd", 3)]
+    [InlineData("mc_dropout", 4)]
+    public async Task EverySampledMethodServesRewardsFromItsOwnWeightSamples(string method, int samples)
+    {
+        var pairs = new[] { new { prompt = Prompt, chosen = "wonderful", rejected = "dreadful" }, new { prompt = Prompt, chosen = "fine", rejected = "bad" } };
+        var body = await Ok("/v1/reward", new { adapter = "reward", method, samples, seed = 5, pairs });
+        foreach (var pair in body["pairs"]!.AsArray())
+        {
+            double Get(string name) => pair![name]!.GetValue<double>();
+            Assert.True(Get("chosen_reward_variance") > 0 && Get("rejected_reward_variance") > 0, $"{method}: weight samples spread the rewards");
+            Assert.Equal(Get("chosen_reward_mean") - Get("rejected_reward_mean"), Get("difference_mean"), 12);
+            Assert.InRange(Get("p_chosen_preferred"), 1e-9, 1 - 1e-9);
+            Assert.NotNull(pair!["p_chosen_preferred_std"]);
+        }
+        var metadata = body["metadata"]!;
+        Assert.Equal(method, metadata["method"]!.GetValue<string>());
+        Assert.Equal(samples, metadata["samples"]!.GetValue<int>());
+        Assert.Null(metadata["prior_precision"]);
+
+        // Same seed, same draws; an item drawn from the seed of pair 0 scores its chosen text with those same weights.
+        var again = await Ok("/v1/reward", new { adapter = "reward", method, samples, seed = 5, pairs });
+        Assert.Equal(body["pairs"]!.ToJsonString(), again["pairs"]!.ToJsonString());
+        var item = await Ok("/v1/reward", new { adapter = "reward", method, samples, seed = 5, items = new[] { new { prompt = Prompt, response = "wonderful" } } });
+        Assert.Equal(body["pairs"]![0]!["chosen_reward_mean"]!.GetValue<double>(), item["items"]![0]!["reward_mean"]!.GetValue<double>(), 5);
+        Assert.Equal(body["pairs"]![0]!["chosen_reward_variance"]!.GetValue<double>(), item["items"]![0]!["reward_variance"]!.GetValue<double>(), 5);
+    }
+
+    [Fact]
+    public async Task AnEnsembleCannotGiveMoreSamplesThanMembersNorItsMeanWeights()
+    {
+        foreach (int samples in new[] { 0, 5 })
+        {
+            var response = await client.PostJson("/v1/reward", new { adapter = "reward", method = "ensemble", samples, items = new[] { new { prompt = Prompt, response = "ok" } } });
+            await response.AssertProblem(422, "samples");
+        }
+    }
+
     public static TheoryData<string, string[]> BadRequests => new()
     {
         { """{"adapter":"reward","items":[{"prompt":"p","response":"r"}],"pairs":[{"prompt":"p","chosen":"a","rejected":"b"}]}""", ["items", "exactly one"] },
@@ -113,7 +154,7 @@ public class RewardTests(RewardService service) : IClassFixture<RewardService>
         { """{"adapter":"reward","pairs":[]}""", ["pairs", "1..16"] },
         { """{"adapter":"reward","items":[{"prompt":"p","response":""}],"approximation":"exact","samples":0}""", ["items[0].response", "approximation", "samples"] },
         { """{"adapter":"yes-no","items":[{"prompt":"p","response":"r"}]}""", ["adapter", "/v1/classify"] },
-        { """{"adapter":"reward","items":[{"prompt":"p","response":"r"}],"method":"swag"}""", ["method", "swag"] },
+        { """{"adapter":"reward","items":[{"prompt":"p","response":"r"}],"method":"swa"}""", ["method", "swa"] },
     };
 
     [Theory]

@@ -22,7 +22,6 @@ internal static class FitEnsembleCommand
         common.AddTo(command);
         command.SetAction(parse =>
         {
-            var (pipeline, prompts, labels) = common.Load(parse);
             var options = common.Training(parse);
             int k = parse.GetValue(members);
             bool joint = parse.GetValue(svgd);
@@ -30,35 +29,39 @@ internal static class FitEnsembleCommand
             int samples = Math.Min(parse.GetValue(common.Samples), k);
             var training = joint ? ParticleTraining.Svgd : ParticleTraining.Independent;
             var fileName = ParticlePosterior.DefaultFileName(training);
-            var output = Path.Combine(pipeline.AdapterFolder, fileName);
-            var (id, config) = (pipeline.Adapter.Id, pipeline.Adapter.Config);
+            string adapterFolder;
             ParticlePosterior posterior;
             var clock = System.Diagnostics.Stopwatch.StartNew();
             if (joint)
             {
+                var (pipeline, prompts, labels) = common.Load(parse);
+                adapterFolder = pipeline.AdapterFolder;
                 AnsiConsole.MarkupLine($"[bold]fit-ensemble --svgd[/] {k} particles, {prompts.Count} examples, {options.Steps} steps");
                 var (particles, log) = ConsoleProgress.Run("SVGD", options.Steps, progress =>
-                    SvgdTrainer.Train(pipeline.Model, id, config, prompts, labels, pipeline.ClassIndices, options, k, output, progress));
+                    SvgdTrainer.Train(pipeline.Model, pipeline.Adapter.Id, pipeline.Adapter.Config, prompts, labels, pipeline.ClassIndices, options, k,
+                        Path.Combine(adapterFolder, fileName), progress));
                 AnsiConsole.MarkupLine($"mean particle loss {log.Losses.Take(10).Average():F4} -> {log.Losses.TakeLast(10).Average():F4}");
                 posterior = particles;
             }
             else
             {
-                AnsiConsole.MarkupLine($"[bold]fit-ensemble[/] {k} members, {prompts.Count} examples, {options.Steps} steps each");
+                var memberTraining = common.LoadMembers(parse);
+                adapterFolder = memberTraining.AdapterFolder;
+                AnsiConsole.MarkupLine($"[bold]fit-ensemble[/] {k} members, {memberTraining.DataDescription}, {options.Steps} steps each");
                 var adapters = new List<LoraAdapter>();
                 for (int member = 0; member < k; member++)
                 {
                     var seeded = options with { Seed = unchecked(options.Seed + (ulong)member) };
-                    var (adapter, log) = ConsoleProgress.Run($"member {member + 1}/{k}", options.Steps, progress =>
-                        LoraTrainer.Train(pipeline.Model, id, config, prompts, labels, pipeline.ClassIndices, seeded, progress));
+                    var (adapter, log) = ConsoleProgress.Run($"member {member + 1}/{k}", options.Steps, progress => memberTraining.Train(seeded, progress));
                     AnsiConsole.MarkupLine($"member {member + 1}: loss {log.Losses.Take(10).Average():F4} -> {log.Losses.TakeLast(10).Average():F4}");
                     adapters.Add(adapter);
                 }
-                posterior = ParticlePosterior.FromMembers(output, adapters, training);
+                posterior = ParticlePosterior.FromMembers(Path.Combine(adapterFolder, fileName), adapters, training);
             }
+            var output = Path.Combine(adapterFolder, fileName);
             posterior.Save(output);
             AnsiConsole.MarkupLine($"wrote {output} in {clock.Elapsed.TotalSeconds:F0} s");
-            SampledPosteriorOutput.Register(pipeline.AdapterFolder, posterior.Method, fileName, samples, parse.GetValue(common.MakeDefault));
+            SampledPosteriorOutput.Register(adapterFolder, posterior.Method, fileName, samples, parse.GetValue(common.MakeDefault));
             return 0;
         });
         return command;

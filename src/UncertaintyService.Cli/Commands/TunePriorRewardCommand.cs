@@ -38,8 +38,8 @@ internal static class TunePriorRewardCommand
             int batch = parse.GetValue(batchSize);
 
             // log p(D | theta_MAP) = sum over the training pairs of log sigmoid(r_c - r_r).
-            var map = RewardPredictions.Pairs(null, pipeline, chosen, rejected, batch);
-            double logLikelihood = map.Chosen.Means.Zip(map.Rejected.Means, (c, r) => Math.Log(PreferenceProbability.Sigmoid(c - r))).Sum();
+            var map = RewardPredictions.Preferences(new MapMethod(pipeline.Adapter), pipeline.Model, chosen, rejected, 0, 0, batch);
+            double logLikelihood = map.Sum(p => Math.Log(p.PMap));
             var (evidenceLambda, logEvidence) = PriorTuning.MaximiseEvidence(posterior, logLikelihood);
 
             var (validationChosen, validationRejected, _) = pipeline.Encode("validation", null, parse.GetValue(maxTokens));

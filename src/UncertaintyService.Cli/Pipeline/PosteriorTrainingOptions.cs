@@ -1,4 +1,5 @@
 using System.CommandLine;
+using UncertaintyService.Core.Lora;
 using UncertaintyService.Core.Training;
 
 namespace UncertaintyService.Cli.Pipeline;
@@ -8,7 +9,11 @@ public sealed class PosteriorTrainingOptions
 {
     public Option<DirectoryInfo> Base { get; } = CommonOptions.Base();
     public Option<DirectoryInfo> Adapter { get; } = CommonOptions.Adapter();
-    public Option<FileInfo> Data { get; } = CommonOptions.Data();
+    public Option<FileInfo> Data { get; } = new("--data")
+    {
+        Description = "Task JSONL file (one {\"prompt\",\"label\",\"split\"} per line) for a classification adapter; preferences.jsonl for a reward adapter.",
+        Required = true,
+    };
     public Option<int> Steps { get; }
     public Option<double> LearningRate { get; } = new("--lr") { Description = "AdamW learning rate.", DefaultValueFactory = _ => 2e-3 };
     public Option<double> Prior { get; } = new("--prior-precision") { Description = "lambda of the L2 prior, as in finetune.", DefaultValueFactory = _ => 1.0 };
@@ -34,12 +39,37 @@ public sealed class PosteriorTrainingOptions
     public LoraTrainingOptions Training(ParseResult parse, double dropout = 0) =>
         new(parse.GetValue(Steps), parse.GetValue(LearningRate), parse.GetValue(BatchSize), parse.GetValue(Prior), parse.GetValue(Seed), dropout);
 
+    /// <summary>
+    /// How one member is trained on the adapter's data, for the commands that fit classification and
+    /// reward adapters alike (ensembles, MC dropout): cross-entropy on the labels, or Bradley-Terry on
+    /// the preference pairs (then --data is a preferences.jsonl), the adapter's structure either way.
+    /// </summary>
+    public MemberTraining LoadMembers(ParseResult parse)
+    {
+        string adapterFolder = parse.GetValue(Adapter)!.FullName;
+        var kind = Core.Bundles.TaskDefinition.Load(Path.Combine(adapterFolder, Core.Bundles.TaskDefinition.FileName)).Kind;
+        if (kind == "reward")
+        {
+            var reward = RewardPipeline.Load(parse.GetValue(Base)!.FullName, adapterFolder, parse.GetValue(Data)!.FullName);
+            var (chosen, rejected, _) = reward.Encode("train", parse.GetValue(TrainSize), parse.GetValue(MaxTokens));
+            return new MemberTraining(adapterFolder, reward.Adapter, $"{chosen.Count} preference pairs", (options, progress) =>
+                RewardTrainer.Train(reward.Model, reward.Adapter.Id, reward.Adapter.Config, chosen, rejected, options, progress));
+        }
+        var (pipeline, prompts, labels) = Load(parse);
+        return new MemberTraining(pipeline.AdapterFolder, pipeline.Adapter, $"{prompts.Count} examples", (options, progress) =>
+            LoraTrainer.Train(pipeline.Model, pipeline.Adapter.Id, pipeline.Adapter.Config, prompts, labels, pipeline.ClassIndices, options, progress));
+    }
+
     public (LoadedPipeline Pipeline, List<int[]> Prompts, List<int> Labels) Load(ParseResult parse)
     {
         var pipeline = LoadedPipeline.Load(parse.GetValue(Base)!.FullName, parse.GetValue(Adapter)!.FullName, parse.GetValue(Data)!.FullName);
         if (pipeline.Adapter.Head != Core.Model.ModelHead.LanguageModel)
-            throw new ArgumentException($"{pipeline.AdapterFolder} is a SEQ_CLS (score head) adapter; sampled posteriors are fitted for classification adapters.");
+            throw new ArgumentException($"{pipeline.AdapterFolder} is a SEQ_CLS (score head) adapter; this posterior is fitted for classification adapters (fit-ensemble without --svgd and fit-mc-dropout take reward adapters).");
         var (prompts, labels) = pipeline.Encode("train", parse.GetValue(TrainSize), parse.GetValue(MaxTokens));
         return (pipeline, prompts, labels);
     }
 }
+
+/// <summary>One member's training on an adapter's data, with the adapter whose structure it keeps.</summary>
+public sealed record MemberTraining(string AdapterFolder, LoraAdapter Adapter, string DataDescription,
+    Func<LoraTrainingOptions, IProgress<(int Step, double Loss)>, (LoraAdapter Adapter, TrainingLog Log)> Train);

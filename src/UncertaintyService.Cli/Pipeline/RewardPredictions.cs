@@ -8,21 +8,24 @@ namespace UncertaintyService.Cli.Pipeline;
 /// <summary>Reward predictions over a whole split of pairs, a batch at a time.</summary>
 public static class RewardPredictions
 {
-    /// <summary>The joint Gaussian (Laplace) or the MAP rewards (posterior null) of every pair.</summary>
-    public static PairMoments Pairs(LaplaceLoraPosterior? posterior, RewardPipeline pipeline, IReadOnlyList<int[]> chosen, IReadOnlyList<int[]> rejected,
-        int batchSize, IProgress<(int, double)>? progress = null)
+    /// <summary>
+    /// Every pair's preference under <paramref name="method"/> (any of them: MAP, Laplace, a sampled
+    /// posterior), a batch of pairs at a time; pair i draws from seed + i. <paramref name="samples"/>
+    /// counts what the method samples (<see cref="SampleMeaning"/>).
+    /// </summary>
+    public static List<PreferencePrediction> Preferences(IPredictiveMethod method, LlamaModel model, IReadOnlyList<int[]> chosen, IReadOnlyList<int[]> rejected,
+        int samples, ulong seed, int batchSize, IProgress<(int, double)>? progress = null)
     {
-        var parts = new List<PairMoments>();
+        var result = new List<PreferencePrediction>(chosen.Count);
         for (int start = 0; start < chosen.Count; start += batchSize)
         {
-            var c = chosen.Skip(start).Take(batchSize).Cast<IReadOnlyList<int>>().ToList();
-            var r = rejected.Skip(start).Take(batchSize).Cast<IReadOnlyList<int>>().ToList();
-            parts.Add(posterior is null ? RewardPredictor.MapPairs(pipeline.Model, pipeline.Adapter, c, r) : RewardPredictor.LaplacePairs(posterior, c, r));
+            var groups = Enumerable.Range(start, Math.Min(batchSize, chosen.Count - start))
+                .Select(i => new PredictiveGroup(method, [chosen[i], rejected[i]], [0], samples, unchecked(seed + (ulong)i))).ToList();
+            var moments = PredictiveEngine.Run(model, groups).Groups;
+            result.AddRange(moments.Select((m, j) => GroupAnswers.Pair(m!, samples, groups[j].Seed)));
             progress?.Report((Math.Min(start + batchSize, chosen.Count), double.NaN));
         }
-        RewardMoments Join(Func<PairMoments, RewardMoments> side) => new(
-            [.. parts.SelectMany(p => side(p).Means)], [.. parts.SelectMany(p => side(p).Variances)], TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero);
-        return new PairMoments(Join(p => p.Chosen), Join(p => p.Rejected), [.. parts.SelectMany(p => p.Covariances)]);
+        return result;
     }
 
     /// <summary>

@@ -70,6 +70,13 @@ public interface IForwardSampler : IPredictiveMethod
     /// </summary>
     IReadOnlyDictionary<string, RowLoraWeights>? Draw(int samples, Generator generator, ScalarType dtype, Device device);
 
+    /// <summary>
+    /// Per-sample weights (S, out, in) of modules the adapter saves whole, by module path, when its
+    /// samples differ there too (an ensemble of reward models, each member with its own score head);
+    /// null when every sample reads the adapter's saved modules.
+    /// </summary>
+    IReadOnlyDictionary<string, Tensor>? SavedRows(int samples, ScalarType dtype, Device device);
+
     /// <summary>Dropout on every LoRA input at prediction time (MC dropout's p); 0 for the rest.</summary>
     double RowDropout(int samples);
 }

@@ -19,5 +19,6 @@ public sealed class MapMethod(LoraAdapter adapter) : IForwardSampler
     public int Rows(int samples) => 1;
     public bool IsSampled(int samples) => false;
     public IReadOnlyDictionary<string, RowLoraWeights>? Draw(int samples, Generator generator, ScalarType dtype, Device device) => null;
+    public IReadOnlyDictionary<string, Tensor>? SavedRows(int samples, ScalarType dtype, Device device) => null;
     public double RowDropout(int samples) => 0;
 }

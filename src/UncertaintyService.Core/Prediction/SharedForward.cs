@@ -20,6 +20,9 @@ internal static class SharedForward
 {
     private readonly record struct Row(int Group, int Sample, int Text);
 
+    /// <summary>A group's weight draws: LoRA rows by module, and saved-module rows (S, out, in) where its samples have their own.</summary>
+    private sealed record Draws(IReadOnlyDictionary<string, RowLoraWeights>? Lora, IReadOnlyDictionary<string, Tensor>? Saved);
+
     /// <param name="decoderAdapter">The adapter whose saved decoder modules every group here shares (null when they save none).</param>
     public static void Run(LlamaModel model, IReadOnlyList<(int Index, PredictiveGroup Group)> work, LoraAdapter? decoderAdapter, TokenBudget budget,
         EngineProgress progress)
@@ -35,7 +38,7 @@ internal static class SharedForward
                     rows.Add(new Row(g, s, t));
             lastRow[g] = rows.Count - 1;
         }
-        var draws = new Dictionary<int, IReadOnlyDictionary<string, RowLoraWeights>?>();
+        var draws = new Dictionary<int, Draws?>();
         int finished = 0;
         try
         {
@@ -73,35 +76,38 @@ internal static class SharedForward
         : new GroupMoments(Enumerable.Range(0, group.Width).Select(k => outputs[0, k]).ToArray(), null, null);
 
     private static void RunChunk(LlamaModel model, IReadOnlyList<(int Index, PredictiveGroup Group)> work, IReadOnlyList<IForwardSampler> samplers,
-        List<Row> chunk, Dictionary<int, IReadOnlyDictionary<string, RowLoraWeights>?> draws, LoraAdapter? decoderAdapter, double[][,] outputs)
+        List<Row> chunk, Dictionary<int, Draws?> draws, LoraAdapter? decoderAdapter, double[][,] outputs)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var texts = chunk.Select(r => work[r.Group].Group.Texts[r.Text]).ToList();
         var batch = TokenBatch.Create(texts, model.Device);
         var adapters = chunk.Select(r => samplers[r.Group].Adapter).Distinct(ReferenceEqualityComparer.Instance).Cast<LoraAdapter>().ToList();
-        bool ownWeights = adapters.Count == 1 && chunk.All(r => draws[r.Group] is null);
+        bool ownWeights = adapters.Count == 1 && chunk.All(r => draws[r.Group]?.Lora is null);
         var probabilities = chunk.Select(r => samplers[r.Group].RowDropout(work[r.Group].Group.Samples)).ToList();
         var context = new ForwardContext
         {
             Adapter = adapters.Count == 1 ? adapters[0] : decoderAdapter,
-            RowWeights = ownWeights ? null : LoraBank.Build(chunk.Select(r => new RowSource(samplers[r.Group].Adapter, draws[r.Group], r.Sample)).ToList(), model.Device),
+            RowWeights = ownWeights ? null : LoraBank.Build(chunk.Select(r => new RowSource(samplers[r.Group].Adapter, draws[r.Group]?.Lora, r.Sample)).ToList(), model.Device),
             Dropout = probabilities.All(p => p == 0) ? null
                 : new LoraInputDropout(probabilities, chunk.Select(r => RowSeed(work[r.Group].Group.Seed, r.Sample)).ToList(),
                     new long[chunk.Count], texts.Select(t => (long)t.Count).ToList(), model.Device),
         };
         var hidden = model.LastHiddenState(batch, context);
 
-        // Rows reading different heads (a reward adapter's saved score head, the LM head) run each head on their own rows.
-        var heads = Enumerable.Range(0, chunk.Count).GroupBy(i => HeadKey(model, samplers[chunk[i].Group].Adapter)).ToList();
+        // Rows reading different heads (the LM head, the base's or an adapter's saved score head, a
+        // reward ensemble member's own) run each head on their own rows.
+        var heads = Enumerable.Range(0, chunk.Count).GroupBy(i => HeadKey(model, samplers[chunk[i].Group].Adapter, draws[chunk[i].Group]?.Saved)).ToList();
         foreach (var head in heads)
         {
             var rowList = head.ToList();
             var headAdapter = samplers[chunk[rowList[0]].Group].Adapter;
-            bool whole = heads.Count == 1 && (adapters.Count == 1 || head.Key.Replacement is null);
+            bool whole = heads.Count == 1 && (adapters.Count == 1 || head.Key.Replacement is null) && !head.Key.PerRow;
             var index = whole ? null : tensor(rowList.Select(i => (long)i).ToArray(), device: model.Device);
-            var values = model.HeadOutputs(whole ? hidden : hidden.index_select(0, index!), head.Key.Head,
-                whole ? context : context.Select(index!, rowList, headAdapter));
+            var part = whole ? hidden : hidden.index_select(0, index!);
+            var values = head.Key.PerRow
+                ? RowHeadOutputs(model, part, rowList.Select(i => chunk[i]).ToList(), samplers, draws)
+                : model.HeadOutputs(part, head.Key.Head, whole ? context : context.Select(index!, rowList, headAdapter));
             // Each row's own outputs; a row with fewer repeats its last, which is never read.
             int width = rowList.Max(i => work[chunk[i].Group].Group.Outputs.Length);
             var picks = new long[rowList.Count * width];
@@ -122,8 +128,34 @@ internal static class SharedForward
         }
     }
 
-    private static (ModelHead Head, LinearWeight? Replacement) HeadKey(LlamaModel model, LoraAdapter adapter) =>
-        (adapter.Head, adapter.ReplacementFor(adapter.Head == ModelHead.Score ? LlamaModel.ScoreModulePath : model.LmHead?.ModulePath ?? "lm_head"));
+    // Score-head rows run one batched product with each row's own head weight (a member's own, an
+    // adapter's saved one, or the base's), so rows of several reward adapters and samples share it.
+    private static Tensor RowHeadOutputs(LlamaModel model, Tensor hidden, List<Row> rows, IReadOnlyList<IForwardSampler> samplers, Dictionary<int, Draws?> draws)
+    {
+        var weights = rows.Select(r => draws[r.Group]?.Saved?.GetValueOrDefault(LlamaModel.ScoreModulePath)?[r.Sample]
+            ?? (samplers[r.Group].Adapter.ReplacementFor(LlamaModel.ScoreModulePath) ?? model.ScoreHead
+                ?? throw new InvalidOperationException("This model has no 'score' head (sequence classification), and the adapter saves none.")).Weight).ToList();
+        var biases = rows.Select(r => (samplers[r.Group].Adapter.ReplacementFor(LlamaModel.ScoreModulePath) ?? model.ScoreHead)?.Bias).ToList();
+        var y = hidden.unsqueeze(1).bmm(stack(weights).transpose(1, 2)).squeeze(1); // (n, out)
+        if (biases.Any(b => b is not null))
+            y = y + stack(biases.Select((b, i) => b ?? zeros(weights[i].shape[0], weights[i].dtype, weights[i].device)).ToList());
+        return y;
+    }
+
+    // Score-head rows without a LoRA on the head share one per-row product (keyed by the head's output
+    // count); every other head is keyed by its saved replacement, so rows of one key read one weight.
+    private static (bool PerRow, ModelHead Head, object? Replacement) HeadKey(LlamaModel model, LoraAdapter adapter, IReadOnlyDictionary<string, Tensor>? savedRows)
+    {
+        if (adapter.Head == ModelHead.Score && adapter.Module(LlamaModel.ScoreModulePath) is null)
+        {
+            var weight = savedRows?.GetValueOrDefault(LlamaModel.ScoreModulePath) is { } rows ? rows.shape[1]
+                : (adapter.ReplacementFor(LlamaModel.ScoreModulePath) ?? model.ScoreHead)?.OutFeatures;
+            return (true, ModelHead.Score, weight);
+        }
+        if (savedRows is { Count: > 0 })
+            throw new NotSupportedException("Per-sample saved modules are served for the score head only.");
+        return (false, adapter.Head, adapter.ReplacementFor(adapter.Head == ModelHead.Score ? LlamaModel.ScoreModulePath : model.LmHead?.ModulePath ?? "lm_head"));
+    }
 
     /// <summary>Sample mean and unbiased sample covariance of the draws (S x width); zero covariance for one sample.</summary>
     private static GroupMoments FromDraws(double[,] draws)
@@ -142,28 +174,25 @@ internal static class SharedForward
     }
 
     // The group's draws outlive the chunk that made them; the caller disposes them.
-    private static IReadOnlyDictionary<string, RowLoraWeights>? DrawDetached(IForwardSampler sampler, int samples, ulong seed, LlamaModel model)
+    private static Draws? DrawDetached(IForwardSampler sampler, int samples, ulong seed, LlamaModel model)
     {
         using var scope = NewDisposeScope();
-        var draws = sampler.Draw(samples, new Generator(seed, model.Device), model.DType, model.Device);
-        if (draws is null) return null;
-        foreach (var w in draws.Values)
-        {
-            w.A.DetachFromDisposeScope();
-            w.B.DetachFromDisposeScope();
-        }
+        var lora = sampler.Draw(samples, new Generator(seed, model.Device), model.DType, model.Device);
+        var saved = sampler.SavedRows(samples, model.DType, model.Device);
+        if (lora is null && saved is null) return null;
+        var draws = new Draws(lora, saved);
+        foreach (var t in Tensors(draws)) t.DetachFromDisposeScope();
         return draws;
     }
 
-    private static void Dispose(IReadOnlyDictionary<string, RowLoraWeights>? draws)
+    private static void Dispose(Draws? draws)
     {
         if (draws is null) return;
-        foreach (var w in draws.Values)
-        {
-            w.A.Dispose();
-            w.B.Dispose();
-        }
+        foreach (var t in Tensors(draws)) t.Dispose();
     }
+
+    private static IEnumerable<Tensor> Tensors(Draws draws) =>
+        (draws.Lora?.Values.SelectMany(w => new[] { w.A, w.B }) ?? []).Concat(draws.Saved?.Values ?? []);
 
     // SplitMix64 of the group's seed and the sample index: independent, reproducible streams per row.
     private static ulong RowSeed(ulong groupSeed, int sample)

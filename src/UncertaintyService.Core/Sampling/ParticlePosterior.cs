@@ -1,6 +1,7 @@
 using System.Globalization;
 using UncertaintyService.Core.Formats;
 using UncertaintyService.Core.Lora;
+using UncertaintyService.Core.Model;
 using UncertaintyService.Core.SafeTensors;
 using static TorchSharp.torch;
 
@@ -21,6 +22,8 @@ public enum ParticleTraining
 /// The file (<c>ensemble.safetensors</c> or <c>svgd.safetensors</c>) stacks the members' PEFT tensors
 /// along a leading dimension K, <c>&lt;module&gt;.lora_A.weight</c> (K, r, in) and
 /// <c>&lt;module&gt;.lora_B.weight</c> (K, out, r); the header names the training and K.
+/// An adapter that saves modules whole (a reward model's score head) stacks each member's own too,
+/// <c>base_model.model.score.weight</c> (K, out, in); a file without them shares the adapter's.
 /// Sample s is member s, so up to K samples, no randomness.
 /// </summary>
 public sealed class ParticlePosterior : SampledPosterior
@@ -30,11 +33,15 @@ public sealed class ParticlePosterior : SampledPosterior
     public const string SvgdMethod = "svgd";
 
     private readonly IReadOnlyDictionary<string, RowLoraWeights> members;
+    private readonly IReadOnlyDictionary<string, Tensor> memberSaved;
 
-    public ParticlePosterior(string filePath, LoraAdapter structure, IReadOnlyDictionary<string, RowLoraWeights> members, ParticleTraining training)
+    /// <param name="memberSaved">Per saved module path, every member's own weight (K, out, in); empty when the members share the adapter's.</param>
+    public ParticlePosterior(string filePath, LoraAdapter structure, IReadOnlyDictionary<string, RowLoraWeights> members, ParticleTraining training,
+        IReadOnlyDictionary<string, Tensor>? memberSaved = null)
         : base(training == ParticleTraining.Svgd ? SvgdMethod : EnsembleMethod, filePath, structure)
     {
         this.members = members;
+        this.memberSaved = memberSaved ?? new Dictionary<string, Tensor>();
         Training = training;
         Members = (int)members.Values.First().Rows;
     }
@@ -52,16 +59,20 @@ public sealed class ParticlePosterior : SampledPosterior
     /// <summary>Member k as an ordinary adapter.</summary>
     public LoraAdapter Member(int k) => new(Adapter.Id, Adapter.Config,
         Adapter.Modules.Select(m => new LoraModule(m.ModulePath, members[m.ModulePath].A[k], members[m.ModulePath].B[k], m.Scale)).ToList(),
-        Adapter.SavedModules);
+        Adapter.SavedModules.Select(s => memberSaved.TryGetValue(s.ModulePath, out var own) ? new LinearWeight(s.ModulePath, own[k], s.Bias) : s).ToList());
 
-    /// <summary>The stacked members from separate adapters of one structure.</summary>
+    /// <summary>The stacked members from separate adapters of one structure, with their own saved modules if they have any.</summary>
     public static ParticlePosterior FromMembers(string filePath, IReadOnlyList<LoraAdapter> adapters, ParticleTraining training) =>
         new(filePath, adapters[0], adapters[0].Modules.ToDictionary(m => m.ModulePath, m => new RowLoraWeights(
-            stack(adapters.Select(a => a.Module(m.ModulePath)!.A.detach()).ToList()),
-            stack(adapters.Select(a => a.Module(m.ModulePath)!.B.detach()).ToList()))), training);
+                stack(adapters.Select(a => a.Module(m.ModulePath)!.A.detach()).ToList()),
+                stack(adapters.Select(a => a.Module(m.ModulePath)!.B.detach()).ToList()))), training,
+            adapters[0].SavedModules.ToDictionary(s => s.ModulePath, s => stack(adapters.Select(a => a.ReplacementFor(s.ModulePath)!.Weight.detach()).ToList())));
 
     /// <summary>The stacked members; the structure adapter belongs to whoever loaded it.</summary>
-    protected override IEnumerable<Tensor> StoredTensors() => members.Values.SelectMany(m => new[] { m.A, m.B });
+    protected override IEnumerable<Tensor> StoredTensors() => members.Values.SelectMany(m => new[] { m.A, m.B }).Concat(memberSaved.Values);
+
+    public override IReadOnlyDictionary<string, Tensor>? SavedRows(int samples, ScalarType dtype, Device device) =>
+        memberSaved.Count == 0 ? null : memberSaved.ToDictionary(p => p.Key, p => OnDevice(p.Value, dtype, device).narrow(0, 0, samples));
 
     public override IReadOnlyDictionary<string, RowLoraWeights> Draw(int samples, Generator generator, ScalarType dtype, Device device)
     {
@@ -79,6 +90,8 @@ public sealed class ParticlePosterior : SampledPosterior
             tensors[module.NameA + ".weight"] = members[module.ModulePath].A.to(ScalarType.Float32, CPU);
             tensors[module.NameB + ".weight"] = members[module.ModulePath].B.to(ScalarType.Float32, CPU);
         }
+        foreach (var (module, weights) in memberSaved)
+            tensors[$"{LoraModule.PeftPrefix}{module}.weight"] = weights.to(ScalarType.Float32, CPU);
         SafeTensorsWriter.Write(path, tensors, new Dictionary<string, string>
         {
             ["format"] = Format,
@@ -105,7 +118,14 @@ public sealed class ParticlePosterior : SampledPosterior
                 file.Take(m.NameA + ".weight", k, m.A.shape[0], m.A.shape[1]).to(m.A.dtype, m.A.device),
                 file.Take(m.NameB + ".weight", k, m.B.shape[0], m.B.shape[1]).to(m.B.dtype, m.B.device));
         }
+        var saved = new Dictionary<string, Tensor>();
+        foreach (var s in structure.SavedModules)
+        {
+            var key = $"{LoraModule.PeftPrefix}{s.ModulePath}.weight";
+            if (file.Has(key))
+                saved[s.ModulePath] = file.Take(key, k, s.Weight.shape[0], s.Weight.shape[1]).to(s.Weight.dtype, s.Weight.device);
+        }
         file.RequireAllUsed();
-        return new ParticlePosterior(path, structure, members, training);
+        return new ParticlePosterior(path, structure, members, training, saved);
     }
 }

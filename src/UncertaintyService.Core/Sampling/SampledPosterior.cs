@@ -29,6 +29,9 @@ public abstract class SampledPosterior(string method, string filePath, LoraAdapt
 
     public double RowDropout(int samples) => samples > 0 ? DropoutProbability : 0;
 
+    /// <summary>Only particles whose members saved their own modules (reward ensembles) draw these.</summary>
+    public virtual IReadOnlyDictionary<string, Tensor>? SavedRows(int samples, ScalarType dtype, Device device) => null;
+
     public string? SamplesError(int samples) =>
         samples < 0 ? "must be 0 (the mean weights alone) or more"
         : samples == 0 && !HasMeanWeights ? $"'{Method}' has no mean weights; ask for 1..{MaxSamples?.ToString() ?? ""} samples"

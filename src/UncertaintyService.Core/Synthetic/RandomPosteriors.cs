@@ -45,8 +45,10 @@ public static class RandomPosteriors
     {
         var generator = new Generator(seed, CPU);
         Tensor Perturbed(Tensor w) => w + (spread * Typical(w) * randn(w.shape, ScalarType.Float64, CPU, generator: generator)).to(w.dtype, w.device);
+        // Members of a reward adapter get their own score heads too, as trained members have.
         var adapters = Enumerable.Range(0, members).Select(_ => new LoraAdapter(structure.Id, structure.Config,
-            structure.Modules.Select(m => new LoraModule(m.ModulePath, Perturbed(m.A), Perturbed(m.B), m.Scale)).ToList(), structure.SavedModules)).ToList();
+            structure.Modules.Select(m => new LoraModule(m.ModulePath, Perturbed(m.A), Perturbed(m.B), m.Scale)).ToList(),
+            structure.SavedModules.Select(s => new Model.LinearWeight(s.ModulePath, Perturbed(s.Weight), s.Bias)).ToList())).ToList();
         return ParticlePosterior.FromMembers(path, adapters, training);
     }
 

@@ -4,6 +4,7 @@ using UncertaintyService.Core.Laplace;
 using UncertaintyService.Core.Lora;
 using UncertaintyService.Core.Model;
 using UncertaintyService.Core.SafeTensors;
+using UncertaintyService.Core.Sampling;
 using static TorchSharp.torch;
 
 namespace UncertaintyService.Core.Synthetic;
@@ -11,7 +12,7 @@ namespace UncertaintyService.Core.Synthetic;
 /// <summary>
 /// Writes a generated reward adapter into a bundle whose base has no score head: random LoRA on q and v,
 /// a random score head saved whole, random factors for both, a hand-set prior. Its numbers carry no
-/// meaning; it exercises the reward loader and endpoints (the trained vader-reward adapter replaces it).
+/// meaning; it exercises the reward loader and endpoints with every method (the trained vader-reward adapter replaces it).
 /// </summary>
 public static class RewardDemoAdapter
 {
@@ -45,7 +46,10 @@ public static class RewardDemoAdapter
         var root = randn(new long[] { model.Config.HiddenSize, 8 }, ScalarType.Float64, CPU, generator: new Generator(seed + 3, CPU)) / Math.Sqrt(8);
         modules[KfacFactorFile.SavedModuleName(LlamaModel.ScoreModulePath)] = new KfacModuleFactors(root.to(ScalarType.Float32), ones(1, 1) * 0.25f);
         (lora with { Modules = modules }).Save();
-        new PosteriorConfig { Method = "laplace", PriorPrecision = priorPrecision, PriorTuning = "manual", Samples = 1000, NExamples = factorExamples }
-            .Save(Path.Combine(folder, PosteriorConfig.FileName));
+        var posterior = new PosteriorConfig { Method = "laplace", PriorPrecision = priorPrecision, PriorTuning = "manual", Samples = 1000, NExamples = factorExamples };
+        // Every sampled posterior too, so one reward adapter serves every method (the ensembles' members with their own heads).
+        foreach (var (method, file) in RandomPosteriors.WriteAll(adapter, folder, seed + 4))
+            posterior = posterior.WithSampled(method, new SampledMethodEntry { File = file, Samples = method == "svgd" ? 3 : 4 });
+        posterior.Save(Path.Combine(folder, PosteriorConfig.FileName));
     }
 }

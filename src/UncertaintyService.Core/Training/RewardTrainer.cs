@@ -1,6 +1,7 @@
 using TorchSharp.Modules;
 using UncertaintyService.Core.Lora;
 using UncertaintyService.Core.Model;
+using UncertaintyService.Core.Sampling;
 using static TorchSharp.torch;
 
 namespace UncertaintyService.Core.Training;
@@ -10,6 +11,8 @@ namespace UncertaintyService.Core.Training;
 /// saved whole (PEFT's modules_to_save), trained with the Bradley-Terry loss -log sigmoid(r_chosen -
 /// r_rejected) plus the prior's lambda/(2N) ||theta||^2 over the LoRA matrices and the head, N the
 /// number of pairs. The weights are then the MAP estimate under exactly the prior the Laplace posterior uses.
+/// With <see cref="LoraTrainingOptions.Dropout"/> the LoRA inputs see dropout (MC dropout's training);
+/// with different seeds, independent members of an ensemble.
 /// </summary>
 public static class RewardTrainer
 {
@@ -56,7 +59,12 @@ public static class RewardTrainer
             }
             // Both responses of every pair in one forward pass: chosen first, then rejected.
             var texts = pairs.Select(i => (IReadOnlyList<int>)chosen[i]).Concat(pairs.Select(i => (IReadOnlyList<int>)rejected[i])).ToList();
-            var rewards = model.Forward(TokenBatch.Create(texts, model.Device), ModelHead.Score, new ForwardContext { Adapter = adapter }).select(1, 0);
+            // MC dropout's weights are trained with dropout on every LoRA input, as they are then served.
+            var dropout = options.Dropout > 0
+                ? new LoraInputDropout(options.Dropout, MinibatchLoop.DropoutSeeds(options.Seed, step, texts.Count), new long[texts.Count],
+                    texts.Select(t => (long)t.Count).ToList(), model.Device)
+                : null;
+            var rewards = model.Forward(TokenBatch.Create(texts, model.Device), ModelHead.Score, new ForwardContext { Adapter = adapter, Dropout = dropout }).select(1, 0);
             var difference = rewards.narrow(0, 0, pairs.Count) - rewards.narrow(0, pairs.Count, pairs.Count);
             var loss = -nn.functional.logsigmoid(difference).mean();
             var penalty = parameters.Select(p => p.square().sum()).Aggregate((a, b) => a + b) * priorWeight;

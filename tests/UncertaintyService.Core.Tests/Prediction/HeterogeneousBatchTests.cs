@@ -26,6 +26,7 @@ public class HeterogeneousBatchTests
         var laplace = LaplaceLoraPosterior.Create(model, wide, Tiny.Factors(wide, n: 40, seed: 45), 0.8);
         var rewardLaplace = LaplaceLoraPosterior.Create(model, reward, TinyReward.Factors(reward, n: 30, lowRank: null, seed: 46), 1.5);
         var p = Tiny.Prompts(40, 5, 2, 8, 3, 6, 4, 7, 9);
+        var rewardEnsemble = RewardEnsemble(model, reward);
         long[] three = [3, 8, 13], two = [5, 9], four = [3, 8, 13, 20], score = [0];
         return new Setup(model,
         [
@@ -42,7 +43,45 @@ public class HeterogeneousBatchTests
             new(rewardLaplace, [p[3], p[4]], score, 0, 11),
             new(laplace, [p[6]], three, 0, 12),
             new(TinySampled.Blob(wide), [p[7]], three, 6, 13),
+            new(rewardEnsemble, [p[5], p[6]], score, 3, 14),
+            new(new McDropoutPosterior("(test)", reward, 0.2), [p[2]], score, 4, 15),
         ]);
+    }
+
+    // Three reward models of the adapter's structure, each with its own LoRA and its own score head.
+    private static ParticlePosterior RewardEnsemble(LlamaModel model, LoraAdapter structure) =>
+        ParticlePosterior.FromMembers("(test)", Enumerable.Range(0, 3).Select(k => TinyReward.Adapter(model, seed: 60 + 10 * (ulong)k, targets: ["q_proj", "down_proj"], rank: 4)).ToList(),
+            ParticleTraining.Independent);
+
+    [Fact]
+    public void ARewardEnsembleSampleIsItsMembersOwnModelHeadIncluded()
+    {
+        var model = Tiny.Model(Tiny.Config(), seed: 41);
+        var structure = TinyReward.Adapter(model, seed: 44, targets: ["q_proj", "down_proj"], rank: 4);
+        var ensemble = RewardEnsemble(model, structure);
+        var texts = Tiny.Prompts(40, 6, 3);
+        var path = Path.Combine(Path.GetTempPath(), $"reward-ensemble-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            ensemble.Save(path);
+            using var loaded = ParticlePosterior.Load(path, structure, ParticleTraining.Independent);
+            foreach (var posterior in new[] { ensemble, loaded })
+            {
+                var draws = PredictiveEngine.Run(model, [new PredictiveGroup(posterior, [texts[0], texts[1]], [0], 3, 0)]).Groups[0]!.Draws!;
+                for (int k = 0; k < 3; k++)
+                    for (int t = 0; t < 2; t++)
+                    {
+                        double expected = MapPredictor.Logits(model, posterior.Member(k), [texts[t]], [0])[0][0];
+                        Assert.True(Math.Abs(expected - draws[k, t]) <= 1e-12 * (1 + Math.Abs(expected)), $"member {k} text {t}: {draws[k, t]} vs {expected}");
+                    }
+            }
+            // The members' heads differ, so the spread is not only the LoRA's.
+            Assert.NotEqual(ensemble.Member(0).ReplacementFor("score")!.Weight.data<double>().ToArray(), ensemble.Member(1).ReplacementFor("score")!.Weight.data<double>().ToArray());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [Theory]
