@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fits every sampled posterior (BLoB, SWAG, LoRA ensemble, SVGD particles, MC dropout) for the demo
-# bundle's classification adapters on the real data, then evaluates every method on every split.
+# bundle's classification adapters, and the ensemble and MC dropout for its reward adapter, on the real
+# data, then evaluates every method on every split.
 # Runs after tools/train-bundle.sh (which writes the data, the base model, the MAP adapters and Laplace).
 # BLoB's KL weight and SWAG's learning rate are the values the validation NLL chose (README, Results).
 # Usage: tools/train-posteriors.sh [work folder (default artifacts)] [bundle folder (default models/demo)]
@@ -32,4 +33,15 @@ for task in ${TASKS:-wordnet-mcq spam}; do
   step "$task evaluate" "${cli[@]}" evaluate --base "$bundle/base" --adapter "$adapter" --data "$data" --samples 1000 \
     | tee "$work/$task-evaluate-all.txt"
 done
+
+# The reward adapter: a 5-member ensemble (each member its own LoRA and score head) and MC dropout,
+# both trained with the Bradley-Terry objective of finetune-reward, then every method evaluated.
+prefs="$work/data/vader-preference/preferences.jsonl"
+reward="$bundle/adapters/vader-reward"
+common=(--base "$bundle/base" --adapter "$reward" --data "$prefs" --batch-size 16 --prior-precision 1 --lr 2e-3 --steps 800)
+step "vader-reward fit-ensemble" "${cli[@]}" fit-ensemble "${common[@]}" --members "$members"
+step "vader-reward fit-mc-dropout" "${cli[@]}" fit-mc-dropout "${common[@]}" --dropout 0.1
+step "vader-reward evaluate" "${cli[@]}" evaluate-reward --base "$bundle/base" --adapter "$reward" --data "$prefs" --samples 1000 \
+  | tee "$work/vader-reward-evaluate-all.txt"
+rm -f "$bundle"/adapters/*/reliability-*.png
 du -sh "$bundle"
