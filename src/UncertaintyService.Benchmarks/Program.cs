@@ -13,6 +13,18 @@ if (args.Contains("--load"))
     await LoadTest.Run(clients: 64, duration: TimeSpan.FromSeconds(seconds));
     return;
 }
+if (args.Contains("--mixed") || args.Contains("--single"))
+{
+    // dotnet run -c Release --project src/UncertaintyService.Benchmarks -- --mixed [--seconds 20]
+    // ... -- --single --url http://127.0.0.1:PORT (an already running service, e.g. an earlier build)
+    int seconds = args.SkipWhile(a => a != "--seconds").Skip(1).Select(int.Parse).FirstOrDefault(20);
+    var url = args.SkipWhile(a => a != "--url").Skip(1).FirstOrDefault();
+    var mixedRows = url is null
+        ? await MixedTrafficBenchmark.Run(clients: 32, TimeSpan.FromSeconds(seconds))
+        : await MixedTrafficBenchmark.Single(new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(120) }, 32, TimeSpan.FromSeconds(seconds), url);
+    MixedTrafficBenchmark.Print(mixedRows);
+    return;
+}
 if (args.Contains("--admission"))
 {
     await AdmissionBenchmark.Run();

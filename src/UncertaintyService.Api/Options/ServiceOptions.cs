@@ -75,8 +75,15 @@ public sealed class LimitOptions
 
 public sealed class BatchingOptions
 {
-    /// <summary>Most prompts one batch takes (requests for the same adapter are merged up to this).</summary>
+    /// <summary>Most texts one batch takes (requests of any adapter of one base are merged up to this).</summary>
     [Range(1, 1024)] public int MaxBatchPrompts { get; set; } = 32;
+
+    /// <summary>
+    /// Batch only requests of one adapter version and method, as before heterogeneous batching: for
+    /// comparison (the mixed-traffic benchmark) or to keep tenants' requests apart. Off: every request
+    /// of one base model may share a batch.
+    /// </summary>
+    public bool SplitByAdapter { get; set; }
 
     /// <summary>
     /// Most padded tokens (rows x longest row) in one forward pass: every method runs its batch in

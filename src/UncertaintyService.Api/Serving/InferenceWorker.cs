@@ -35,7 +35,9 @@ public sealed class InferenceWorker : IHostedService, IDisposable
     {
         this.lifetime = lifetime;
         batching = options.Value.Batching;
-        queue = new WorkQueue<InferenceJob>(batching.QueueCapacity, batching.MaxQueuedCost);
+        queue = new WorkQueue<InferenceJob>(batching.QueueCapacity, batching.MaxQueuedCost, batching.SplitByAdapter
+            ? (job, first) => ReferenceEquals(job.Adapter, first.Adapter) && ReferenceEquals(job.Predictive, first.Predictive)
+            : null);
         this.telemetry = telemetry;
         this.logger = logger;
         telemetry.ObserveQueue(() => Volatile.Read(ref depth), () => queue.Cost, () => ChunkAge?.TotalSeconds ?? 0, () => throughput.PerSecond);

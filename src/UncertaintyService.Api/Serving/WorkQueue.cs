@@ -18,8 +18,10 @@ public interface IBatchable<in TJob>
 /// jobs that can share its forward pass) and leaves the rest in place, so no job ever waits outside
 /// the bound. A request that does not fit is refused at once.
 /// </summary>
-public sealed class WorkQueue<TJob>(int capacity, long maxCost) where TJob : class, IBatchable<TJob>
+/// <param name="compatible">Which waiting jobs may join a batch's first job; default: <see cref="IBatchable{TJob}.CanShareBatchWith"/>.</param>
+public sealed class WorkQueue<TJob>(int capacity, long maxCost, Func<TJob, TJob, bool>? compatible = null) where TJob : class, IBatchable<TJob>
 {
+    private readonly Func<TJob, TJob, bool> canJoin = compatible ?? ((job, first) => job.CanShareBatchWith(first));
     private readonly LinkedList<TJob> waiting = new();
     private readonly object gate = new(); // a monitor: the worker waits on it for jobs
     private long cost;
@@ -98,7 +100,7 @@ public sealed class WorkQueue<TJob>(int capacity, long maxCost) where TJob : cla
                 while (node is not null && texts < maxTexts)
                 {
                     var next = node.Next;
-                    if (node.Value.CanShareBatchWith(first) && texts + node.Value.TextCount <= maxTexts)
+                    if (canJoin(node.Value, first) && texts + node.Value.TextCount <= maxTexts)
                     {
                         texts += node.Value.TextCount;
                         batch.Add(Remove(node));
@@ -133,7 +135,7 @@ public sealed class WorkQueue<TJob>(int capacity, long maxCost) where TJob : cla
             {
                 var next = node.Next;
                 var job = node.Value;
-                if (job.Cost <= largestCost && (batch.Count == 0 || job.CanShareBatchWith(first)) && texts + job.TextCount <= maxTexts)
+                if (job.Cost <= largestCost && (batch.Count == 0 || canJoin(job, first)) && texts + job.TextCount <= maxTexts)
                 {
                     texts += job.TextCount;
                     batch.Add(Remove(node));
