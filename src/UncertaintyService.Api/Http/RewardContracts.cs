@@ -15,19 +15,25 @@ public sealed record RewardRequest
     /// <summary>Pairs to compare: a prompt with a chosen and a rejected response. Give either items or pairs.</summary>
     public IReadOnlyList<RewardPairInput?>? Pairs { get; init; }
 
-    /// <summary>Posterior method: map or laplace. Default: the adapter's posterior.json.</summary>
+    /// <summary>Posterior method: map, laplace, blob, swag, ensemble, svgd or mc_dropout, as the adapter lists them. Default: the adapter's posterior.json.</summary>
     /// <example>laplace</example>
     public string? Method { get; init; }
 
-    /// <summary>Monte Carlo draws of each pair's joint reward Gaussian (capped by the server). Default: posterior.json.</summary>
+    /// <summary>
+    /// laplace: Monte Carlo draws of each pair's joint reward Gaussian (up to Limits.MaxSamples); a sampled method: weight samples,
+    /// each a forward pass of both texts (up to Limits.MaxWeightSamples; an ensemble gives at most its members). Default: posterior.json.
+    /// </summary>
     /// <example>1000</example>
     public int? Samples { get; init; }
 
-    /// <summary>Seed of the Monte Carlo draws; pair i uses seed + i. Default: drawn at random and reported.</summary>
+    /// <summary>Seed of the draws (of the Gaussian, or of the weights); pair or item i uses seed + i. Default: drawn at random and reported.</summary>
     /// <example>42</example>
     public ulong? Seed { get; init; }
 
-    /// <summary>How p_chosen_preferred is computed from the joint Gaussian: mc (Monte Carlo mean of sigmoid(r_c - r_r)) or probit (closed form).</summary>
+    /// <summary>
+    /// How laplace's p_chosen_preferred is computed from the joint Gaussian: mc (Monte Carlo mean of sigmoid(r_c - r_r)) or probit
+    /// (closed form). A sampled method's is always the mean of sigmoid(r_c - r_r) over its weight samples.
+    /// </summary>
     /// <example>mc</example>
     public string? Approximation { get; init; }
 }
@@ -73,7 +79,7 @@ public sealed record RewardPairResult(
     double DifferenceMean, double DifferenceVariance,
     double PChosenPreferred, double? PChosenPreferredStd, double PChosenPreferredProbit, double PRewardHigher, double PMap);
 
-/// <param name="Samples">Monte Carlo draws per pair (0: closed forms only).</param>
+/// <param name="Samples">laplace: Monte Carlo draws per pair (0: closed forms only); a sampled method: weight samples; 0 for map.</param>
 /// <param name="Seed">Seed of pair 0; pair i used seed + i.</param>
 /// <param name="BatchTexts">Texts in the forward pass this request shared (a pair counts two).</param>
 public sealed record RewardMetadata(string Adapter, string AdapterSha256, string Bundle, string Method, double? PriorPrecision, int Samples, ulong Seed,

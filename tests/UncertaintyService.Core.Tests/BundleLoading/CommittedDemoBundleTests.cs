@@ -17,24 +17,34 @@ public class CommittedDemoBundleTests
         var loadedBase = BundleLoader.LoadBase("demo", Folder, ScalarType.Float32, CPU);
         var adapters = BundleLoader.AdapterFolders(Folder).ToDictionary(a => a.Id, a => BundleLoader.LoadAdapter(loadedBase, a.Id, a.Folder));
         Assert.Equal(["spam", "vader-reward", "wordnet-mcq"], adapters.Keys.Order());
-        Assert.Equal(["map", "laplace"], adapters["vader-reward"].Methods);
+        Assert.Equal(["map", "laplace", "ensemble", "mc_dropout"], adapters["vader-reward"].Methods);
+        Assert.Equal(["map", "laplace", "blob", "swag", "ensemble", "svgd", "mc_dropout"], adapters["spam"].Methods);
+        Assert.Equal(adapters["spam"].Methods, adapters["wordnet-mcq"].Methods);
 
         var prompt = loadedBase.Tokenizer.EncodePrompt("E-mail:\nCheap watches, click here now!\nIs this e-mail spam? Answer:");
-        foreach (var id in new[] { "spam", "wordnet-mcq" })
+        var chosen = loadedBase.Tokenizer.EncodePrompt("Which word is more positive? wonderful");
+        var rejected = loadedBase.Tokenizer.EncodePrompt("Which word is more positive? dreadful");
+        foreach (var (id, adapter) in adapters)
         {
-            var adapter = adapters[id];
-            Assert.Equal(["map", "laplace", "blob", "swag", "ensemble", "svgd", "mc_dropout"], adapter.Methods);
-            var classes = adapter.LabelTokenIds.Select(i => (long)i).ToArray();
             foreach (var split in new[] { "test", "ood" })
                 Assert.All(adapter.Methods, m => Assert.True(adapter.Calibration!.Splits[split].ContainsKey(m), $"{id} {split}: {m} in calibration.json"));
-
-            var (means, covariances) = LaplacePredictor.LogitMoments(adapter.Laplace!, [prompt], classes);
-            Assert.True(covariances[0][0, 0] > 0 && means[0].All(double.IsFinite));
-            foreach (var (method, posterior) in adapter.Sampled)
+            bool reward = adapter.Task.Kind == "reward";
+            var outputs = reward ? [0L] : adapter.LabelTokenIds.Select(i => (long)i).ToArray();
+            // Every method through the one interface, two samples (ensembles: two members) where it samples.
+            var groups = adapter.Methods.Select(m => new PredictiveGroup(adapter.Predictives[m], reward ? [chosen, rejected] : [prompt], outputs,
+                adapter.Predictives[m].Samples == SampleMeaning.GaussianDraws ? 100 : 2, 1)).ToList();
+            var moments = PredictiveEngine.Run(loadedBase.Model, groups).Groups;
+            for (int i = 0; i < groups.Count; i++)
             {
-                var prediction = SampledPredictor.Predict(posterior, loadedBase.Model, [prompt], classes, samples: 2, seed: 1).Predictions[0];
-                Assert.Equal(1.0, prediction.Probabilities.SampledMean.Sum(), 6);
-                Assert.True(prediction.LogitMean.All(double.IsFinite), $"{id} {method}");
+                var m = moments[i]!;
+                string what = $"{id} {groups[i].Method.Name}";
+                Assert.True(m.Mean.All(double.IsFinite), what);
+                bool spread = groups[i].Method.Samples != SampleMeaning.None;
+                Assert.Equal(spread, m.Covariance is not null && m.Covariance[0, 0] > 0);
+                if (reward)
+                    Assert.InRange(GroupAnswers.Pair(m, 100, 1).PChosenPreferred, 0, 1);
+                else
+                    Assert.Equal(1.0, GroupAnswers.Classification(m, 100, 1).Probabilities.SampledMean.Sum(), 6);
             }
         }
     }
