@@ -62,11 +62,17 @@ public abstract class InferenceJob(AdapterLease lease, IPredictiveMethod method,
     /// <summary>Ends the job's hold on its adapter version: called once the worker is done with it, or when it was never queued.</summary>
     public void ReleaseAdapter() => lease.Dispose();
 
-    /// <summary>Milliseconds per phase: queue until the batch started, the engine's phases so far, then this job's own summaries.</summary>
+    /// <summary>
+    /// Milliseconds per phase: queue until the batch started, the engine's phases until this job's
+    /// groups were done (the batch's work so far, which this job shared), then its own summaries; each
+    /// phase also a span in the caller's trace.
+    /// </summary>
     protected PhaseTimings Timings(BatchContext batch, PhaseTimes times, TimeSpan summaries)
     {
         var total = SinceEnqueue.Elapsed;
         var queued = total - (DateTime.UtcNow - batch.Started);
+        ServiceTelemetry.RecordPhase("uncertainty.forward", Trace, batch.Started, times.Forward, batch.Texts);
+        ServiceTelemetry.RecordPhase("uncertainty.gradients", Trace, batch.Started + times.Forward, times.Gradients + times.Covariance, batch.Texts);
         ServiceTelemetry.RecordPhase("uncertainty.sampling", Trace, DateTime.UtcNow - summaries, summaries, Groups.Count);
         return new PhaseTimings(queued.TotalMilliseconds, times.Forward.TotalMilliseconds, times.Gradients.TotalMilliseconds,
             times.Covariance.TotalMilliseconds, summaries.TotalMilliseconds, total.TotalMilliseconds);

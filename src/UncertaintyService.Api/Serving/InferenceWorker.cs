@@ -235,16 +235,13 @@ public sealed class InferenceWorker : IHostedService, IDisposable
             ServiceTelemetry.RecordPhase("uncertainty.queue", job.Trace, context.Started - job.SinceEnqueue.Elapsed, job.SinceEnqueue.Elapsed, job.TextCount);
 
         var results = new GroupMoments?[groups.Count];
-        var result = PredictiveEngine.Run(alive[0].Adapter.Base.Model, groups, budget, (index, moments, times) =>
+        PredictiveEngine.Run(alive[0].Adapter.Base.Model, groups, budget, (index, moments, times) =>
         {
             results[index] = moments;
             var (job, first) = owners[index];
             if (job.GroupDone(results, first, context, times) == false)
                 Interlocked.Increment(ref dropped);
         });
-        var trace = alive[^1].Trace;
-        ServiceTelemetry.RecordPhase("uncertainty.forward", trace, context.Started, result.Forward, context.Texts);
-        ServiceTelemetry.RecordPhase("uncertainty.gradients", trace, context.Started + result.Forward, result.Gradients + result.Covariance, context.Texts);
     }
 
     public void Dispose()
