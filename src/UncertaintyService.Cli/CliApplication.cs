@@ -1,11 +1,17 @@
 using System.CommandLine;
+using System.Text.Json;
 using UncertaintyService.Cli.Commands;
+using UncertaintyService.Core.Formats;
+using UncertaintyService.Data;
 
 namespace UncertaintyService.Cli;
 
 /// <summary>The command tree, built in one place so tests run the same commands the executable does.</summary>
 public static class CliApplication
 {
+    /// <summary>Exit code of a run refused for its input (a file, a value, an option).</summary>
+    public const int BadInput = 2;
+
     public static RootCommand Create() => new("UncertaintyService offline pipeline: produces the bundles the service loads.")
     {
         DataCommand.Create(),
@@ -24,4 +30,31 @@ public static class CliApplication
         EvaluateRewardCommand.Create(),
         GenerateDemoCommand.Create(),
     };
+
+    /// <summary>
+    /// Runs one command line. Input the user gave that cannot be used ends in one line on stderr and
+    /// exit code 2; anything else in one line and exit code 1; neither prints a stack trace.
+    /// </summary>
+    public static int Run(string[] args, TextWriter? error = null)
+    {
+        error ??= Console.Error;
+        try
+        {
+            return Create().Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (IsBadInput(e))
+        {
+            error.WriteLine($"error: {e.Message}");
+            return BadInput;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            error.WriteLine($"error ({e.GetType().Name}): {e.Message}");
+            return 1;
+        }
+    }
+
+    private static bool IsBadInput(Exception e) => e is ArgumentException or InvalidDataException or FileNotFoundException
+        or DirectoryNotFoundException or JsonException or BundleFormatException or Core.SafeTensors.SafeTensorsFormatException
+        or ChecksumMismatchException;
 }

@@ -1,3 +1,3 @@
 using UncertaintyService.Cli;
 
-return CliApplication.Create().Parse(args).Invoke();
+return CliApplication.Run(args);

@@ -1,6 +1,7 @@
 using UncertaintyService.Cli;
 using UncertaintyService.Core.Bundles;
 using UncertaintyService.Core.Laplace;
+using UncertaintyService.Core.Sampling;
 using UncertaintyService.Core.Synthetic;
 using UncertaintyService.Data;
 using static TorchSharp.torch;
@@ -16,7 +17,7 @@ public class PipelineTests : IDisposable
 {
     private readonly TempFolder folder = new();
 
-    private int Run(params string[] args) => CliApplication.Create().Parse(args).Invoke();
+    private static int Run(params string[] args) => CliApplication.Run(args);
 
     [Fact]
     public void FinetuneFitTuneAndEvaluateProduceAServableAdapter()
@@ -41,6 +42,38 @@ public class PipelineTests : IDisposable
         var loaded = BundleLoader.LoadAdapter(BundleLoader.LoadBase("demo", bundle, ScalarType.Float32, CPU), "parity", adapter);
         Assert.Equal(["map", "laplace"], loaded.Methods);
         Assert.Equal(posterior.PriorPrecision, loaded.Laplace!.PriorPrecision);
+    }
+
+    [Fact]
+    public void RewardAdaptersGetAnEnsembleAndMcDropoutThatEveryCommandAndTheServiceRead()
+    {
+        var (bundle, baseFolder, _, _) = Setup();
+        var data = WritePreferences();
+        var adapter = Path.Combine(bundle, "adapters", "brightness");
+        Assert.Equal(0, Run("finetune-reward", "--base", baseFolder, "--data", data, "--out", adapter, "--rank", "2", "--targets", "q_proj", "v_proj",
+            "--steps", "20", "--batch-size", "8"));
+        string[] common = ["--base", baseFolder, "--adapter", adapter, "--data", data, "--steps", "15", "--batch-size", "8"];
+        Assert.Equal(0, Run(["fit-ensemble", .. common, "--members", "3", "--samples", "3"]));
+        Assert.Equal(0, Run(["fit-mc-dropout", .. common, "--dropout", "0.2", "--samples", "4"]));
+        // SVGD particles are fitted for classification adapters only: one line, exit code 2, nothing written.
+        var error = new StringWriter();
+        Assert.Equal(CliApplication.BadInput, CliApplication.Run(["fit-ensemble", .. common, "--members", "2", "--svgd"], error));
+        Assert.Equal($"error: {adapter} is a reward (score head) adapter; this posterior is fitted for classification adapters "
+            + "(fit-ensemble without --svgd and fit-mc-dropout take reward adapters).", error.ToString().TrimEnd());
+        Assert.False(File.Exists(Path.Combine(adapter, "svgd.safetensors")));
+        Assert.Equal(0, Run("evaluate-reward", "--base", baseFolder, "--adapter", adapter, "--data", data, "--samples", "50"));
+
+        var report = CalibrationReport.Load(Path.Combine(adapter, CalibrationReport.FileName));
+        Assert.All(report.Splits.Values, methods => Assert.Equal(["ensemble", "map", "mc_dropout"], methods.Keys.Order()));
+        var loaded = BundleLoader.LoadAdapter(BundleLoader.LoadBase("demo", bundle, ScalarType.Float32, CPU), "brightness", adapter);
+        Assert.Equal(["map", "ensemble", "mc_dropout"], loaded.Methods);
+        var ensemble = (ParticlePosterior)loaded.Sampled["ensemble"];
+        Assert.Equal(3, ensemble.Members);
+        // Each member trained its own score head from its own seed.
+        var heads = Enumerable.Range(0, 3).Select(k => ensemble.Member(k).ReplacementFor("score")!.Weight.data<float>().ToArray()).ToList();
+        Assert.NotEqual(heads[0], heads[1]);
+        Assert.NotEqual(loaded.Adapter.ReplacementFor("score")!.Weight.data<float>().ToArray(),
+            loaded.Sampled["mc_dropout"].Adapter.ReplacementFor("score")!.Weight.data<float>().ToArray());
     }
 
     [Fact]
@@ -75,6 +108,16 @@ public class PipelineTests : IDisposable
         }
         var definition = new TaskDefinitionFile(["on", "off"], ["yes", "no"], "{text}", "test task");
         return TaskWriter.Write(folder.Folder("task"), examples, definition).ExamplesPath;
+    }
+
+    // Pairs whose chosen response says the light is on.
+    private string WritePreferences()
+    {
+        var pairs = new List<PreferencePair>();
+        foreach (var (split, count) in new[] { ("train", 24), ("validation", 6), ("test", 6), ("ood", 6) })
+            for (int i = 0; i < count; i++)
+                pairs.Add(new PreferencePair("Is the light on?", $"yes, it is on {i}", $"no, it is off {i}", 0.8, split));
+        return PreferenceWriter.Write(folder.Folder("preferences"), pairs).Path;
     }
 
     public void Dispose() => folder.Dispose();

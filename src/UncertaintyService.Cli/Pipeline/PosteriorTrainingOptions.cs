@@ -47,8 +47,7 @@ public sealed class PosteriorTrainingOptions
     public MemberTraining LoadMembers(ParseResult parse)
     {
         string adapterFolder = parse.GetValue(Adapter)!.FullName;
-        var kind = Core.Bundles.TaskDefinition.Load(Path.Combine(adapterFolder, Core.Bundles.TaskDefinition.FileName)).Kind;
-        if (kind == "reward")
+        if (AdapterKind(adapterFolder) == "reward")
         {
             var reward = RewardPipeline.Load(parse.GetValue(Base)!.FullName, adapterFolder, parse.GetValue(Data)!.FullName);
             var (chosen, rejected, _) = reward.Encode("train", parse.GetValue(TrainSize), parse.GetValue(MaxTokens));
@@ -60,11 +59,18 @@ public sealed class PosteriorTrainingOptions
             LoraTrainer.Train(pipeline.Model, pipeline.Adapter.Id, pipeline.Adapter.Config, prompts, labels, pipeline.ClassIndices, options, progress));
     }
 
+    private static string AdapterKind(string adapterFolder) =>
+        Core.Bundles.TaskDefinition.Load(Path.Combine(adapterFolder, Core.Bundles.TaskDefinition.FileName)).Kind;
+
     public (LoadedPipeline Pipeline, List<int[]> Prompts, List<int> Labels) Load(ParseResult parse)
     {
-        var pipeline = LoadedPipeline.Load(parse.GetValue(Base)!.FullName, parse.GetValue(Adapter)!.FullName, parse.GetValue(Data)!.FullName);
+        // The adapter's kind first: a reward adapter's --data is a preference file the task reader would refuse less helpfully.
+        string adapterFolder = parse.GetValue(Adapter)!.FullName;
+        if (AdapterKind(adapterFolder) == "reward")
+            throw new ArgumentException($"{adapterFolder} is a reward (score head) adapter; this posterior is fitted for classification adapters (fit-ensemble without --svgd and fit-mc-dropout take reward adapters).");
+        var pipeline = LoadedPipeline.Load(parse.GetValue(Base)!.FullName, adapterFolder, parse.GetValue(Data)!.FullName);
         if (pipeline.Adapter.Head != Core.Model.ModelHead.LanguageModel)
-            throw new ArgumentException($"{pipeline.AdapterFolder} is a SEQ_CLS (score head) adapter; this posterior is fitted for classification adapters (fit-ensemble without --svgd and fit-mc-dropout take reward adapters).");
+            throw new ArgumentException($"{adapterFolder} has a score head but task.json kind classification; classification adapters read the LM head.");
         var (prompts, labels) = pipeline.Encode("train", parse.GetValue(TrainSize), parse.GetValue(MaxTokens));
         return (pipeline, prompts, labels);
     }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using UncertaintyService.Core.Execution;
 using UncertaintyService.Core.Formats;
 using UncertaintyService.Core.Lora;
@@ -187,7 +188,12 @@ public sealed class LaplaceLoraPosterior : ITensorOwner, ILinearisedMethod
         foreach (var block in blocks)
         {
             using var scope = NewDisposeScope();
-            double kept = (NExamples * block.EigenvalueProducts + priorPrecision).log().sum().item<double>();
+            // Scalars held by `using`: TorchSharp passes a temporary Scalar's handle to native code without
+            // keeping the Scalar alive, so its finalizer can free it mid-call (seen once in CI, here, where
+            // prior tuning calls this thousands of times).
+            using var examples = ((double)NExamples).ToScalar();
+            using var shift = priorPrecision.ToScalar();
+            double kept = block.EigenvalueProducts.mul(examples).add_(shift).log_().sum().item<double>();
             long unkept = block.ParameterCount - block.EigenvalueProducts.numel();
             sum += kept + unkept * Math.Log(priorPrecision);
         }
