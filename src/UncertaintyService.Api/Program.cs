@@ -1,4 +1,9 @@
+using System.Globalization;
 using UncertaintyService.Api.Hosting;
+
+// Numbers and dates read and written the same way whatever the machine's locale.
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.DefaultThreadCurrentUICulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = CultureInfo.InvariantCulture;
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = ServiceSetup.ContentRoot() });
 builder.AddUncertaintyService();

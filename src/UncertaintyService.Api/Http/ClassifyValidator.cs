@@ -142,10 +142,10 @@ public sealed class ClassifyValidator(AdapterRegistry registry, LimitOptions lim
         }
         if (labels.Distinct().Count() != labels.Count)
             fail("labels", "labels must be distinct");
-        var ids = labels.Select(adapter.Base.Tokenizer.LabelToken).ToArray();
+        var ids = labels.Select(l => adapter.Base.Tokenizer.LabelToken(l, adapter.Task.LabelContext)).ToArray();
         var unmapped = labels.Where((_, i) => ids[i] is null).ToList();
         if (unmapped.Count > 0)
-            fail("labels", $"not a single token of the tokenizer: {string.Join(", ", unmapped.Select(l => $"'{l}'"))}");
+            fail("labels", $"not one token after the prompt: {string.Join(", ", unmapped.Select(l => $"'{l}'"))}");
         if (ids.Where(i => i is not null).Distinct().Count() != ids.Count(i => i is not null))
             fail("labels", "two labels map to the same token");
         return (labels, ids.Select(i => (long)(i ?? 0)).ToArray());

@@ -43,7 +43,7 @@ internal static class FinetuneCommand
             var model = LlamaModelLoader.Load(basePath, ScalarType.Float32, CPU);
             var train = taskFile.Split("train", parse.GetValue(trainSize));
             var (prompts, labels) = taskFile.Encode(tokenizer, train, parse.GetValue(maxTokens));
-            var classes = tokenizer.LabelTokens(taskFile.Definition.TokenTexts).Select(i => (long)i).ToArray();
+            var classes = tokenizer.LabelTokens(taskFile.Definition.TokenTexts, taskFile.Definition.LabelContext).Select(i => (long)i).ToArray();
             var config = new LoraConfig
             {
                 R = parse.GetValue(rank),

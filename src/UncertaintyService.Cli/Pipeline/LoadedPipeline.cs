@@ -15,7 +15,7 @@ public sealed record LoadedPipeline(LlamaModel Model, PromptTokenizer Tokenizer,
         var tokenizer = PromptTokenizer.Load(baseFolder);
         var adapter = LoraAdapterLoader.Load(adapterFolder, model, Path.GetFileName(Path.GetFullPath(adapterFolder).TrimEnd('/')));
         var data = TaskFile.Load(dataFile, Path.Combine(adapterFolder, TaskDefinition.FileName));
-        var classes = tokenizer.LabelTokens(data.Definition.TokenTexts).Select(i => (long)i).ToArray();
+        var classes = tokenizer.LabelTokens(data.Definition.TokenTexts, data.Definition.LabelContext).Select(i => (long)i).ToArray();
         return new LoadedPipeline(model, tokenizer, adapter, data, classes, adapterFolder);
     }
 

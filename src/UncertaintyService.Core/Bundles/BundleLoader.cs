@@ -82,7 +82,7 @@ public static class BundleLoader
             throw new BundleFormatException(taskPath, "kind", "a classification task reads the LM head; this adapter is SEQ_CLS");
         try
         {
-            var ids = loadedBase.Tokenizer.LabelTokens(task.TokenTexts);
+            var ids = loadedBase.Tokenizer.LabelTokens(task.TokenTexts, task.LabelContext);
             var outside = ids.Where(i => i >= loadedBase.Model.Config.VocabSize).ToList();
             if (outside.Count > 0)
                 throw new ArgumentException($"token ids {string.Join(", ", outside)} are outside the model's vocabulary of {loadedBase.Model.Config.VocabSize}");

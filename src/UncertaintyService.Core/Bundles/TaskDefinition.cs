@@ -30,6 +30,10 @@ public sealed partial record TaskDefinition
     [System.Text.Json.Serialization.JsonIgnore]
     public IReadOnlyList<string> TokenTexts => LabelTokens ?? Labels;
 
+    /// <summary>The text label tokens are read after (<see cref="Tokenization.PromptTokenizer.LabelContext"/>).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string LabelContext => Tokenization.PromptTokenizer.LabelContext(PromptTemplate);
+
     /// <summary>The placeholders of <see cref="PromptTemplate"/>, in order of first appearance.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public IReadOnlyList<string> TemplateFields =>

@@ -1,140 +1,142 @@
-using System.Text.Json;
-using System.Text.RegularExpressions;
-using Microsoft.ML.Tokenizers;
 using UncertaintyService.Core.Formats;
+using UncertaintyService.Core.Tokenization.HuggingFace;
+using UncertaintyService.Core.Tokenization.SentencePiece;
 
 namespace UncertaintyService.Core.Tokenization;
 
 /// <summary>
-/// The tokenizer of a model folder, through Microsoft.ML.Tokenizers: SentencePiece
-/// <c>tokenizer.model</c> (Llama 2, Mistral) or a BPE <c>tokenizer.json</c>.
+/// The tokenizer of a model folder, encoding exactly as the reference implementations do: Google's
+/// SentencePiece for <c>tokenizer.model</c> (BPE models), Hugging Face's tokenizers for
+/// <c>tokenizer.json</c> (BPE models with the normalizers, pre-tokenizers and post-processors real
+/// Llama, Qwen and Gemma files use; anything else is refused by name). The tokens around a prompt
+/// (BOS, EOS) come from tokenizer.json's post-processor, or for tokenizer.model BOS and no EOS;
+/// tokenizer_config.json's <c>add_bos_token</c>/<c>add_eos_token</c> override either where present.
 /// </summary>
 public sealed class PromptTokenizer
 {
     public const string SentencePieceFile = "tokenizer.model";
     public const string HuggingFaceFile = "tokenizer.json";
 
-    private readonly Tokenizer tokenizer;
-    private readonly int? beginOfSentenceId;
+    /// <summary>The text a label follows when the template gives none (a template ending in its placeholder, or no template).</summary>
+    public const string DefaultLabelContext = "Answer:";
 
-    private PromptTokenizer(Tokenizer tokenizer, int? beginOfSentenceId, string source)
+    private readonly ITokenEncoder encoder;
+    private readonly int[] before, after;
+
+    private PromptTokenizer(ITokenEncoder encoder, IEnumerable<int> before, IEnumerable<int> after, int? endOfSentenceId, string source)
     {
-        this.tokenizer = tokenizer;
-        this.beginOfSentenceId = beginOfSentenceId;
+        this.encoder = encoder;
+        this.before = [.. before];
+        this.after = [.. after];
+        EndOfSentenceId = endOfSentenceId;
         Source = source;
     }
 
     /// <summary>The file the tokenizer came from.</summary>
     public string Source { get; }
 
+    /// <summary>The end-of-sentence token id, when the tokenizer defines one (pre-training separates documents with it).</summary>
+    public int? EndOfSentenceId { get; }
+
+    public int VocabularySize => encoder.VocabularySize;
+
     public static PromptTokenizer Load(string folder)
     {
+        var config = TokenizerConfig.Load(folder);
         var sentencePiece = Path.Combine(folder, SentencePieceFile);
-        if (File.Exists(sentencePiece))
-        {
-            // Read first: Protobuf reports malformed bytes as an IOException, so only failures to read
-            // the disk may pass through; every failure to parse the bytes is a format error.
-            using var stream = new MemoryStream(File.ReadAllBytes(sentencePiece));
-            try
-            {
-                var llama = LlamaTokenizer.Create(stream, addBeginOfSentence: false, addEndOfSentence: false);
-                return new PromptTokenizer(llama, llama.BeginningOfSentenceId, sentencePiece);
-            }
-            catch (Exception e)
-            {
-                throw new BundleFormatException(sentencePiece, null, $"not a SentencePiece model ({e.Message})", e);
-            }
-        }
+        if (File.Exists(sentencePiece)) return FromSentencePiece(sentencePiece, config);
         var huggingFace = Path.Combine(folder, HuggingFaceFile);
-        if (File.Exists(huggingFace))
-            return FromTokenizerJson(huggingFace);
+        if (File.Exists(huggingFace)) return FromTokenizerJson(huggingFace, config);
         throw new BundleFormatException(folder, null, $"no tokenizer: expected {SentencePieceFile} or {HuggingFaceFile}");
     }
 
-    /// <summary>The end-of-sentence token id, when the tokenizer defines one (pre-training separates documents with it).</summary>
-    public int? EndOfSentenceId => tokenizer is SentencePieceTokenizer s ? s.EndOfSentenceId : null;
+    /// <summary>Token ids of a prompt, with the tokens the tokenizer adds around it (BOS first, usually).</summary>
+    public int[] EncodePrompt(string text) => [.. before, .. encoder.Encode(text), .. after];
 
-    /// <summary>Token ids of a prompt, with the beginning-of-sentence token first when the tokenizer has one.</summary>
-    public int[] EncodePrompt(string text)
-    {
-        var ids = tokenizer.EncodeToIds(text);
-        return beginOfSentenceId is { } bos ? [bos, .. ids] : [.. ids];
-    }
-
-    public string Decode(IEnumerable<int> ids) => tokenizer.Decode(ids);
+    /// <summary>The vocabulary's spelling of each token ("▁A", "ĠA", "&lt;s&gt;").</summary>
+    public string[] Pieces(IEnumerable<int> ids) => ids.Select(encoder.Piece).ToArray();
 
     /// <summary>
-    /// The token a label's logit is read from: the single token its text encodes to (with
-    /// SentencePiece's dummy prefix "A" is "▁A", the token that follows "Answer:"), or else the
-    /// vocabulary piece spelled exactly so. Null when neither exists.
+    /// The text a label follows: the template's text after its last placeholder ("\nAnswer:"), or
+    /// <see cref="DefaultLabelContext"/> when there is none.
     /// </summary>
-    public int? LabelToken(string label)
+    public static string LabelContext(string? promptTemplate)
     {
-        var ids = tokenizer.EncodeToIds(label);
-        if (ids.Count == 1) return ids[0];
-        return Vocabulary(tokenizer)?.TryGetValue(label, out var id) == true ? id : null;
+        if (string.IsNullOrEmpty(promptTemplate)) return DefaultLabelContext;
+        int end = promptTemplate.LastIndexOf('}');
+        string tail = end < 0 ? promptTemplate : promptTemplate[(end + 1)..];
+        return tail.Length == 0 ? DefaultLabelContext : tail;
     }
 
-    /// <summary>Every label's token, or an error that lists the labels with no single token.</summary>
-    public int[] LabelTokens(IReadOnlyList<string> labels)
+    /// <summary>
+    /// The token a label's logit is read from: the one token the model would produce for the label
+    /// written after the prompt, that is, after <paramref name="context"/> and one space (no space when
+    /// the context ends in whitespace). encode(context + " " + label) must be encode(context) and
+    /// exactly one more token; with SentencePiece "A" is "▁A", with byte-level BPE "ĠA". Null when the
+    /// label is not one token there.
+    /// </summary>
+    public int? LabelToken(string label, string context)
     {
-        var tokens = labels.Select(LabelToken).ToArray();
+        var alone = encoder.Encode(context);
+        string separator = context.Length > 0 && char.IsWhiteSpace(context[^1]) ? "" : " ";
+        var withLabel = encoder.Encode(context + separator + label);
+        if (label.Length == 0 || withLabel.Count != alone.Count + 1) return null;
+        for (int i = 0; i < alone.Count; i++)
+            if (alone[i] != withLabel[i]) return null;
+        return withLabel[^1];
+    }
+
+    /// <summary>Every label's token (<see cref="LabelToken"/>), or an error that lists the labels that are not one token in context.</summary>
+    public int[] LabelTokens(IReadOnlyList<string> labels, string context)
+    {
+        var tokens = labels.Select(l => LabelToken(l, context)).ToArray();
         var unmapped = labels.Where((_, i) => tokens[i] is null).ToList();
         if (unmapped.Count > 0)
             throw new ArgumentException(
-                $"These labels do not map to a single token of {Path.GetFileName(Source)}: {string.Join(", ", unmapped.Select(l => $"'{l}'"))}.");
+                $"These labels are not one token of {Path.GetFileName(Source)} after the prompt: {string.Join(", ", unmapped.Select(l => $"'{l}'"))}.");
         return tokens.Select(t => t!.Value).ToArray();
     }
 
-    private static IReadOnlyDictionary<string, int>? Vocabulary(Tokenizer tokenizer) => tokenizer switch
+    private static PromptTokenizer FromSentencePiece(string path, TokenizerConfig config)
     {
-        SentencePieceTokenizer s => s.Vocabulary,
-        BpeTokenizer b => b.Vocabulary,
-        _ => null,
-    };
-
-    // A Hugging Face tokenizer.json whose model is BPE: vocabulary, merges (either spelling), added
-    // tokens as special tokens, byte-level when its pre-tokenizer or decoder says so, and its Split
-    // regex (GPT-2, Llama 3, Qwen2) as the pre-tokenizer.
-    private static PromptTokenizer FromTokenizerJson(string path)
-    {
+        SentencePieceEncoder encoder;
+        SentencePieceModel model;
         try
         {
-            using var document = JsonDocument.Parse(File.ReadAllText(path));
-            var root = document.RootElement;
-            var model = root.GetProperty("model");
-            string type = model.TryGetProperty("type", out var t) ? t.GetString() ?? "" : "";
-            if (type != "BPE")
-                throw new BundleFormatException(path, "model.type", $"'{type}' is not supported; only BPE models (or use {SentencePieceFile})");
-
-            var vocabulary = model.GetProperty("vocab").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
-            var merges = model.GetProperty("merges").EnumerateArray()
-                .Select(m => m.ValueKind == JsonValueKind.Array ? $"{m[0].GetString()} {m[1].GetString()}" : m.GetString()!)
-                .ToList();
-            var special = root.TryGetProperty("added_tokens", out var added)
-                ? added.EnumerateArray().ToDictionary(a => a.GetProperty("content").GetString()!, a => a.GetProperty("id").GetInt32())
-                : new Dictionary<string, int>();
-            string all = root.GetRawText();
-            bool byteLevel = all.Contains("\"ByteLevel\"", StringComparison.Ordinal);
-            var split = Regex.Match(all, "\"Regex\"\\s*:\\s*(\"(?:[^\"\\\\]|\\\\.)*\")");
-            PreTokenizer? pre = split.Success
-                ? new RegexPreTokenizer(new Regex(JsonSerializer.Deserialize<string>(split.Groups[1].Value)!, RegexOptions.Compiled), special)
-                : PreTokenizer.CreateWordOrNonWord(special);
-
-            var bpe = BpeTokenizer.Create(new BpeOptions(vocabulary)
-            {
-                Merges = merges,
-                SpecialTokens = special,
-                ByteLevel = byteLevel,
-                PreTokenizer = pre,
-                UnknownToken = model.TryGetProperty("unk_token", out var unk) && unk.ValueKind == JsonValueKind.String ? unk.GetString() : null,
-            });
-            int? bos = special.FirstOrDefault(s => s.Key is "<s>" or "<|begin_of_text|>") is { Key: not null } b ? b.Value : null;
-            return new PromptTokenizer(bpe, bos, path);
+            model = SentencePieceModel.Read(File.ReadAllBytes(path));
+            encoder = new SentencePieceEncoder(model);
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException)
+        catch (Exception e) when (e is InvalidDataException or NotSupportedException)
         {
-            throw new BundleFormatException(path, null, $"not a usable Hugging Face BPE tokenizer ({e.Message})", e);
+            throw new BundleFormatException(path, null, $"not a usable SentencePiece model ({e.Message})", e);
         }
+        int? Id(int id) => id >= 0 && id < model.Pieces.Count ? id : null;
+        // Hugging Face's LlamaTokenizer defaults: BOS on, EOS off.
+        var bos = config.AddBos ?? true ? Id(model.BeginOfSentenceId) : null;
+        var eos = config.AddEos ?? false ? Id(model.EndOfSentenceId) : null;
+        return new PromptTokenizer(encoder, bos is { } b ? [b] : [], eos is { } last ? [last] : [], Id(model.EndOfSentenceId), path);
+    }
+
+    private static PromptTokenizer FromTokenizerJson(string path, TokenizerConfig config)
+    {
+        var encoder = HuggingFaceEncoder.Load(path);
+        int Resolve(string? token, string key) =>
+            token is not null && encoder.PieceId(token) is { } id ? id
+            : throw new BundleFormatException(Path.Combine(Path.GetDirectoryName(path)!, TokenizerConfig.FileName), key,
+                $"names no token of {HuggingFaceFile} ('{token}')");
+        IEnumerable<int> before = config.AddBos switch
+        {
+            true => [Resolve(config.BosToken, "bos_token")],
+            false => [],
+            null => encoder.PostProcessor.Before,
+        };
+        IEnumerable<int> after = config.AddEos switch
+        {
+            true => [Resolve(config.EosToken, "eos_token")],
+            false => [],
+            null => encoder.PostProcessor.After,
+        };
+        int? eos = config.EosToken is { } name ? encoder.PieceId(name) : null;
+        return new PromptTokenizer(encoder, before, after, eos, path);
     }
 }

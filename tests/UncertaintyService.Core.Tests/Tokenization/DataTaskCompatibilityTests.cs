@@ -24,6 +24,6 @@ public class DataTaskCompatibilityTests
         Assert.Equal(definition.PromptTemplate, loaded.PromptTemplate);
 
         var tokenizer = PromptTokenizer.Load(RepositoryFiles.Path("models/tokenizers/llama2"));
-        Assert.Equal(loaded.Labels.Count, tokenizer.LabelTokens(loaded.TokenTexts).Distinct().Count());
+        Assert.Equal(loaded.Labels.Count, tokenizer.LabelTokens(loaded.TokenTexts, loaded.LabelContext).Distinct().Count());
     }
 }

@@ -29,8 +29,8 @@ public sealed class PromptTokenizerTests : IDisposable
         Assert.Equal(1, ids[0]);
         // ▁Is ▁this ▁sp am ? ▁Answer : ▁A, as Hugging Face's LlamaTokenizer gives them.
         Assert.Equal([1, 1317, 445, 805, 314, 29973, 673, 29901, 319], ids);
-        Assert.Equal(tokenizer.LabelToken("A"), ids[^1]); // the class logit is read at "▁A", the token after "Answer:"
-        Assert.Equal(prompt, tokenizer.Decode(ids[1..]));
+        Assert.Equal(tokenizer.LabelToken("A", "Answer:"), ids[^1]); // the class logit is read at "▁A", the token after "Answer:"
+        Assert.Equal(["<s>", "▁Is", "▁this", "▁sp", "am", "?", "▁Answer", ":", "▁A"], tokenizer.Pieces(ids));
     }
 
     [Fact]
@@ -38,8 +38,8 @@ public sealed class PromptTokenizerTests : IDisposable
     {
         var tokenizer = Llama2();
 
-        Assert.Equal(319, tokenizer.LabelToken("A")); // "▁A"
-        var tokens = tokenizer.LabelTokens(["A", "B", "C", "D"]);
+        Assert.Equal(319, tokenizer.LabelToken("A", PromptTokenizer.DefaultLabelContext)); // "▁A"
+        var tokens = tokenizer.LabelTokens(["A", "B", "C", "D"], PromptTokenizer.DefaultLabelContext);
         Assert.Equal(4, tokens.Distinct().Count());
         Assert.Equal([319, 350, 315, 360], tokens);
     }
@@ -49,7 +49,7 @@ public sealed class PromptTokenizerTests : IDisposable
     {
         var tokenizer = Llama2();
 
-        var ex = Assert.Throws<ArgumentException>(() => tokenizer.LabelTokens(["A", "definitely not spam", "B", "not spam at all"]));
+        var ex = Assert.Throws<ArgumentException>(() => tokenizer.LabelTokens(["A", "definitely not spam", "B", "not spam at all"], PromptTokenizer.DefaultLabelContext));
 
         var listed = Regex.Matches(ex.Message, "'([^']*)'").Select(m => m.Groups[1].Value);
         Assert.Equal(["definitely not spam", "not spam at all"], listed);
@@ -84,7 +84,8 @@ public sealed class PromptTokenizerTests : IDisposable
           "added_tokens": [{ "id": 0, "content": "<s>", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true }],
           "normalizer": null,
           "pre_tokenizer": { "type": "Split", "pattern": { "Regex": "\\w+|[^\\w\\s]+" }, "behavior": "Removed", "invert": true },
-          "post_processor": null,
+          "post_processor": { "type": "TemplateProcessing", "single": [{ "SpecialToken": { "id": "<s>", "type_id": 0 } }, { "Sequence": { "id": "A", "type_id": 0 } }],
+            "pair": [], "special_tokens": { "<s>": { "id": "<s>", "ids": [0], "tokens": ["<s>"] } } },
           "decoder": null,
           "model": {
             "type": "BPE", "dropout": null, "unk_token": null, "fuse_unk": false, "byte_fallback": false,
@@ -102,9 +103,9 @@ public sealed class PromptTokenizerTests : IDisposable
 
         // "hello": h e l l o -> he l l o -> he ll o -> hell o -> hello.
         // "held":  h e l d -> he l d (no merge joins "he" and "l", or "l" and "d").
-        // "<s>" is an added token, so the prompt starts with it.
+        // The post-processor's template puts "<s>" first.
         Assert.Equal([0, 10, 7, 3, 5, 6], tokenizer.EncodePrompt("hello held!"));
-        Assert.Equal(10, tokenizer.LabelToken("hello"));
+        Assert.Equal(10, tokenizer.LabelToken("hello", PromptTokenizer.DefaultLabelContext));
     }
 
     [Fact]
