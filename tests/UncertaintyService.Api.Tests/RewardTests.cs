@@ -178,6 +178,17 @@ public class RewardTests(RewardService service) : IClassFixture<RewardService>
     }
 
     [Fact]
+    public async Task TokenizeShowsTheFilledRewardTemplateAndRefusesLabels()
+    {
+        var body = await Ok("/v1/tokenize", new { adapter = "reward", inputs = new[] { new { prompt = Prompt, response = "wonderful" } } });
+        Assert.Equal($"{Prompt} wonderful", body["prompts"]![0]!["text"]!.GetValue<string>());
+        Assert.Null(body["labels"]);
+
+        var refused = await client.PostJson("/v1/tokenize", new { adapter = "reward", prompts = new[] { "x" }, labels = new[] { "A", "B" } });
+        await refused.AssertProblem(422, "labels", "reward");
+    }
+
+    [Fact]
     public async Task AdaptersListTheRewardAdapterAndTheOpenApiDocumentHasBothRoutes()
     {
         await Ok("/v1/reward", new { adapter = "reward", items = new[] { new { prompt = Prompt, response = "fine" } } });

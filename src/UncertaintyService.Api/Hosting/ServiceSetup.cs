@@ -80,6 +80,7 @@ public static class ServiceSetup
         var v1 = app.MapGroup("/v1");
         ClassifyEndpoints.Map(v1);
         RewardEndpoints.Map(v1);
+        TokenizeEndpoints.Map(v1);
         AdapterEndpoints.Map(v1);
         AdminEndpoints.Map(v1);
         return app;

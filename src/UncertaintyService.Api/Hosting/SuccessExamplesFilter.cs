@@ -19,6 +19,12 @@ public sealed class SuccessExamplesFilter : IOperationFilter
              "calibration":{"splits":{"test":{"map":{"acc":0.873,"ece":0.090,"nll":0.414,"brier":0.209,"n":600},
               "laplace":{"acc":0.875,"ece":0.149,"nll":0.413,"brier":0.247,"n":600}}},"data_sha256":"8d28a8fb…","ece_bins":15}}
             """,
+        ["Tokenize"] = """
+            {"adapter":"wordnet-mcq","tokenizer":"tokenizer.model","label_context":"\nAnswer:",
+             "prompts":[{"text":"Sense: a flow of water\nAnswer:","ids":[1,317,1947,29901,263,4972,310,4094,13,22550,29901],
+              "tokens":["<s>","▁S","ense",":","▁a","▁flow","▁of","▁water","<0x0A>","Answer",":"]}],
+             "labels":[{"label":"A","id":319,"token":"▁A"},{"label":"B","id":350,"token":"▁B"},{"label":"C","id":315,"token":"▁C"},{"label":"D","id":360,"token":"▁D"}]}
+            """,
         ["Reward"] = """
             {"pairs":[{"chosen_reward_mean":0.412,"chosen_reward_variance":0.087,"rejected_reward_mean":-0.351,"rejected_reward_variance":0.091,
               "reward_covariance":0.062,"difference_mean":0.763,"difference_variance":0.054,"p_chosen_preferred":0.679,"p_chosen_preferred_std":0.011,

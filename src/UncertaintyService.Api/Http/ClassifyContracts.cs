@@ -3,7 +3,7 @@ using UncertaintyService.Core.Bundles;
 namespace UncertaintyService.Api.Http;
 
 /// <summary>Classify one or more prompts with an adapter and return the predictive over its labels.</summary>
-public sealed record ClassifyRequest
+public sealed record ClassifyRequest : IPromptRequest
 {
     /// <summary>Adapter id, as listed by GET /v1/adapters.</summary>
     /// <example>spam</example>

@@ -11,7 +11,7 @@ public sealed class RewardValidator(AdapterRegistry registry, LimitOptions limit
 {
     public static readonly string[] Approximations = ["mc", "probit"];
 
-    private readonly Dictionary<string, List<string>> errors = [];
+    private readonly FieldErrors errors = new();
 
     /// <summary>The job holds a lease on the adapter version it was validated against; the worker ends it.</summary>
     public (RewardJob Job, string Approximation) Validate(RewardRequest request, CancellationToken cancellation) =>
@@ -150,17 +150,7 @@ public sealed class RewardValidator(AdapterRegistry registry, LimitOptions limit
         return ids;
     }
 
-    private void Fail(string field, string problem)
-    {
-        if (!errors.TryGetValue(field, out var list)) errors[field] = list = [];
-        list.Add(problem);
-    }
+    private void Fail(string field, string problem) => errors.Add(field, problem);
 
-    private void ThrowIfInvalid()
-    {
-        if (errors.Count > 0)
-            throw new ServiceException(ErrorKind.Validation, "Invalid request",
-                string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")),
-                errors.ToDictionary(e => e.Key, e => e.Value.ToArray()));
-    }
+    private void ThrowIfInvalid() => errors.ThrowIfAny();
 }

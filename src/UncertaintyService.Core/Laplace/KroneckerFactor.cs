@@ -27,9 +27,12 @@ public sealed record FactorEigenbasis(Tensor Vectors, Tensor Values) : IDisposab
 /// </summary>
 public static class KroneckerFactor
 {
-    // Relative bounds for what a float32-accumulated symmetric PSD factor may show of rounding.
+    // Relative bounds for what a float32-accumulated symmetric PSD factor may show of rounding. A sum of
+    // thousands of float32 outer products (what Python libraries hand over) leaves eigenvalues of a
+    // rank-deficient factor near -1e-5 of the largest (seen: -2e-5 on a rank-1 input factor); those
+    // are clipped to zero. Below -1e-4 of the largest eigenvalue a factor is indefinite, not rounded.
     private const double SymmetryTolerance = 1e-5;
-    private const double NegativeEigenvalueTolerance = 1e-6;
+    public const double NegativeEigenvalueTolerance = 1e-4;
 
     /// <summary>
     /// The eigenbasis of <paramref name="factor"/> (any float dtype, on any device), decomposed in
@@ -57,9 +60,10 @@ public static class KroneckerFactor
             if (asymmetry > SymmetryTolerance * scale)
                 throw new BundleFormatException(filePath, key, $"square factor is not symmetric (largest |F - F^T| = {asymmetry:G3}, largest |F| = {scale:G3})");
             var (values, vectors) = linalg.eigh(0.5 * (f + f.T));
-            double smallest = values.min().item<double>();
-            if (smallest < -NegativeEigenvalueTolerance * scale)
-                throw new BundleFormatException(filePath, key, $"square factor is not positive semi-definite (eigenvalue {smallest:G3})");
+            double smallest = values.min().item<double>(), largest = Math.Max(values.max().item<double>(), 0);
+            if (smallest < -NegativeEigenvalueTolerance * largest || (smallest < 0 && largest == 0))
+                throw new BundleFormatException(filePath, key,
+                    $"square factor is not positive semi-definite (eigenvalue {smallest:G3}, largest {largest:G3}; rounding down to -{NegativeEigenvalueTolerance:G1} x the largest is clipped)");
             basis = new FactorEigenbasis(vectors, values.clamp_min(0));
         }
         else
