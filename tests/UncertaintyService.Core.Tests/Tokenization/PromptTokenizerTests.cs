@@ -117,4 +117,46 @@ public sealed class PromptTokenizerTests : IDisposable
 
         Rejected.Bundle(() => PromptTokenizer.Load(folder.Path), PromptTokenizer.HuggingFaceFile, "model.type", "Unigram");
     }
+
+    // The hand BPE with one part replaced, for the refusals below.
+    private static string HandBpeWith(string from, string to)
+    {
+        Assert.Contains(from, HandBpe);
+        return HandBpe.Replace(from, to);
+    }
+
+    [Theory]
+    [InlineData("\"pre_tokenizer\": { \"type\": \"Split\"", "\"pre_tokenizer\": { \"type\": \"Digits\"", "pre_tokenizer.type", "Digits")]
+    [InlineData("\"version\": \"1.0\"", "\"version\": \"1.0\", \"unused\": 1", "unused", "not supported")]
+    [InlineData("\"dropout\": null", "\"dropout\": 0.1", "model.dropout", "dropout")]
+    [InlineData("\"normalizer\": null", "\"normalizer\": { \"type\": \"BertNormalizer\" }", "normalizer.type", "BertNormalizer")]
+    [InlineData("\"version\": \"1.0\"", "\"version\": \"1.0\", \"truncation\": { \"max_length\": 8 }", "truncation", "truncate")]
+    [InlineData("\"invert\": true", "\"invert\": true, \"flags\": 1", "pre_tokenizer.flags", "not supported")]
+    public void ATokenizerJsonComponentOrFlagThatIsNotImplementedIsRefusedByItsKey(string from, string to, string key, string word)
+    {
+        folder.Write(PromptTokenizer.HuggingFaceFile, HandBpeWith(from, to));
+
+        Rejected.Bundle(() => PromptTokenizer.Load(folder.Path), PromptTokenizer.HuggingFaceFile, key, word);
+    }
+
+    [Fact]
+    public void TokenizerConfigOverridesTheTemplatesBos()
+    {
+        folder.Write(PromptTokenizer.HuggingFaceFile, HandBpe);
+        folder.Write("tokenizer_config.json", """{ "add_bos_token": false, "chat_template": "ignored" }""");
+
+        Assert.Equal([10], PromptTokenizer.Load(folder.Path).EncodePrompt("hello"));
+    }
+
+    [Fact]
+    public void AUnigramSentencePieceModelIsRefusedByName()
+    {
+        // A ModelProto with one normal piece and trainer_spec.model_type = UNIGRAM (1), written field by field.
+        byte[] piece = [0x0A, 0x01, (byte)'a', 0x15, 0, 0, 0, 0];
+        byte[] model = [0x0A, (byte)piece.Length, .. piece, 0x12, 0x02, 0x18, 0x01];
+        folder.Write(PromptTokenizer.SentencePieceFile, "");
+        File.WriteAllBytes(folder.File(PromptTokenizer.SentencePieceFile), model);
+
+        Rejected.Bundle(() => PromptTokenizer.Load(folder.Path), PromptTokenizer.SentencePieceFile, null, "UNIGRAM");
+    }
 }

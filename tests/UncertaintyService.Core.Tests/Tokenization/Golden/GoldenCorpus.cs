@@ -25,7 +25,7 @@ public static partial class GoldenCorpus
         strings.AddRange(Enumerable.Range(0, 60).Select(_ => string.Join("\n", Pick(readme, 3, random))));
 
         // Code, with its indentation.
-        var codeFiles = new[] { "src/UncertaintyService.Core/Tokenization/PairMerger.cs", "src/UncertaintyService.Api/Program.cs", "tools/convert_kfac.py",
+        var codeFiles = new[] { "src/UncertaintyService.Core/Tokenization/PairMerger.cs", "src/UncertaintyService.Api/Program.cs", "tools/convert_kfac/convert_kfac.py",
             "tools/train-bundle.sh", "tools/tokenizer-golden/encode.mjs", ".ci/run" };
         var codeLines = codeFiles.SelectMany(f => File.ReadAllLines(Path.Combine(root, f))).Where(l => l.Trim().Length > 0).Distinct().ToList();
         strings.AddRange(Pick(codeLines, 400, random));
