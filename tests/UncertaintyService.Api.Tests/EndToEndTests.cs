@@ -79,6 +79,74 @@ public class EndToEndTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task BadTransfersAndClientsThatLeaveGet4xxOrNothingNeverA500OrAnErrorLog()
+    {
+        var (process, output, client) = await StartService(new Dictionary<string, string> { ["UncertaintyService__Limits__MaxBodyBytes"] = "100000" });
+        using var _ = process;
+        using var __ = client;
+        int port = client.BaseAddress!.Port;
+        try
+        {
+            // A body over Limits:MaxBodyBytes, declared up front: 413 before it is read.
+            var big = await client.PostAsync("/v1/classify", Json.Body($$"""{"adapter":"yes-no","prompts":["{{new string('x', 200_000)}}"]}"""));
+            await big.AssertProblem(413, "MaxBodyBytes");
+            await Task.Delay(300);
+            Assert.False(Snapshot(output).Contains("fail:", StringComparison.Ordinal), "after 413: " + Snapshot(output));
+
+            // A chunk size no one can send: 400.
+            string answer = await Raw(port, "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n{}\r\n0\r\n\r\n");
+            Assert.True(answer.StartsWith("HTTP/1.1 400", StringComparison.Ordinal), $"{answer}\n{Snapshot(output)}");
+            await Task.Delay(300);
+            Assert.False(Snapshot(output).Contains("fail:", StringComparison.Ordinal), "after chunk: " + Snapshot(output));
+
+            // Twenty clients that reset the connection halfway through their body.
+            await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => ResetMidBody(port)));
+
+            var fine = await client.PostJson("/v1/classify", new { adapter = "yes-no", prompts = new[] { "Is it?" }, method = "map" });
+            Assert.Equal(HttpStatusCode.OK, fine.StatusCode);
+            string metrics = await client.GetStringAsync("/metrics");
+            Assert.DoesNotContain("http_response_status_code=\"500\"", metrics);
+            await Task.Delay(200);
+            lock (output)
+            {
+                Assert.False(output.ToString().Contains("fail:", StringComparison.Ordinal), output.ToString());
+                Assert.DoesNotContain("Unhandled", output.ToString());
+            }
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+    }
+
+    private static string Snapshot(System.Text.StringBuilder output)
+    {
+        lock (output) return output.ToString();
+    }
+
+    private static async Task<string> Raw(int port, string request)
+    {
+        using var socket = new TcpClient();
+        await socket.ConnectAsync(IPAddress.Loopback, port);
+        var stream = socket.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(request));
+        var buffer = new byte[4096];
+        int read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        return System.Text.Encoding.ASCII.GetString(buffer, 0, read);
+    }
+
+    private static async Task ResetMidBody(int port)
+    {
+        using var socket = new TcpClient { LingerState = new LingerOption(true, 0) }; // close with RST
+        await socket.ConnectAsync(IPAddress.Loopback, port);
+        var stream = socket.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+            "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50000\r\n\r\n{\"adapter\":\"yes-no\",\"prompts\":[\"" + new string('y', 20_000)));
+        await Task.Delay(50);
+        socket.Client.Close();
+    }
+
     // Starts the built service on a free loopback port over the test bundle and waits until it is ready.
     private async Task<(Process Process, System.Text.StringBuilder Output, HttpClient Client)> StartService(Dictionary<string, string> environment)
     {

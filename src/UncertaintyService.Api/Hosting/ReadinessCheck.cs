@@ -19,8 +19,11 @@ public sealed class ReadinessCheck(AdapterRegistry registry, InferenceWorker wor
             ["failures"] = snapshot.Failures.Select(f => $"{f.What}: {f.Problem}").ToArray(),
             ["queue_depth"] = worker.QueueDepth,
         };
+        // Still loading is not a failure (Degraded: 503 to probes, and not logged as an error); failing to load any adapter is.
         if (!registry.Ready)
-            return Task.FromResult(HealthCheckResult.Unhealthy(snapshot.Failures.IsEmpty ? "loading models" : "no adapter could be loaded", data: data));
+            return Task.FromResult(snapshot.Failures.IsEmpty
+                ? HealthCheckResult.Degraded("loading models", data: data)
+                : HealthCheckResult.Unhealthy("no adapter could be loaded", data: data));
         return Task.FromResult(worker.Degraded is { } reason
             ? HealthCheckResult.Degraded(reason, data: data)
             : HealthCheckResult.Healthy($"{snapshot.Adapters.Count} adapters served", data));

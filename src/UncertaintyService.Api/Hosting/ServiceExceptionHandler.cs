@@ -11,11 +11,14 @@ public sealed class ServiceExceptionHandler(ILogger<ServiceExceptionHandler> log
     {
         switch (exception)
         {
+            case ServiceException { Kind: ErrorKind.ClientClosed }:
+            case OperationCanceledException or IOException when context.RequestAborted.IsCancellationRequested:
+                // The client went away; there is nobody to answer. 499 (not the middleware's 500) is what metrics record.
+                context.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
+                context.Abort(); // nothing to drain from a connection that is gone
+                return true;
             case ServiceException e:
                 await ProblemMapping.ToResult(e, context).ExecuteAsync(context);
-                return true;
-            case OperationCanceledException when context.RequestAborted.IsCancellationRequested:
-                // The client went away; there is nobody to answer.
                 return true;
             default:
                 logger.LogError(exception, "Unhandled error on {Path}", context.Request.Path);

@@ -37,11 +37,19 @@ public static class ServiceSetup
         services.AddSingleton<ModelHost>();
         services.AddHostedService(sp => sp.GetRequiredService<ModelHost>());
 
-        services.ConfigureHttpJsonOptions(o => Configure(o.SerializerOptions));
-        services.Configure<Microsoft.AspNetCore.Mvc.JsonOptions>(o => Configure(o.JsonSerializerOptions));
+        services.AddOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>().Configure<IOptions<ServiceOptions>>((o, service) =>
+            Configure(o.SerializerOptions, service.Value.Limits.MaxTemplateFields));
+        services.AddOptions<Microsoft.AspNetCore.Mvc.JsonOptions>().Configure<IOptions<ServiceOptions>>((o, service) =>
+            Configure(o.JsonSerializerOptions, service.Value.Limits.MaxTemplateFields));
+        // Bodies above Limits:MaxBodyBytes are refused by Kestrel while they are read (413), not buffered first.
+        services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>().Configure<IOptions<ServiceOptions>>((kestrel, service) =>
+            kestrel.Limits.MaxRequestBodySize = service.Value.Limits.MaxBodyBytes);
         services.AddProblemDetails();
         services.AddExceptionHandler<ServiceExceptionHandler>();
         services.AddHealthChecks().AddCheck<ReadinessCheck>("models", tags: ["ready"]);
+        // The health check service logs every Degraded probe as a warning (each 5 s while loading or refusing);
+        // the readiness body and the metrics say it already. Unhealthy (nothing could be loaded) is still an error log.
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Error);
         services.AddEndpointsApiExplorer();
         services.AddSwaggerGen(OpenApiSetup.Configure);
 
@@ -94,12 +102,21 @@ public static class ServiceSetup
     public static string? ContentRoot() =>
         File.Exists(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json")) ? null : AppContext.BaseDirectory;
 
-    public static void Configure(JsonSerializerOptions json)
+    /// <summary>
+    /// The API's JSON policy: snake_case names matched in their exact case (a gateway that reads
+    /// "adapter" must agree with the service, so "Adapter" is an unknown field), no key given twice, no
+    /// unknown fields, nesting at most 16 deep, template inputs of at most <paramref name="maxTemplateFields"/> fields.
+    /// </summary>
+    public static void Configure(JsonSerializerOptions json, int maxTemplateFields)
     {
         json.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        json.PropertyNameCaseInsensitive = false;
+        json.AllowDuplicateProperties = false;
+        json.MaxDepth = 16;
         json.DictionaryKeyPolicy = null;
         json.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         json.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        json.Converters.Add(new BoundedFieldsConverter(maxTemplateFields));
     }
 
     // The configured root, relative to the content root when it exists there, else to the app's folder

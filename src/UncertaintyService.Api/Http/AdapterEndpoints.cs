@@ -6,15 +6,26 @@ namespace UncertaintyService.Api.Http;
 
 public static class AdapterEndpoints
 {
+    // GET, documented, and HEAD, answered the same way with the body left out, undocumented.
+    private static RouteHandlerBuilder MapRead(RouteGroupBuilder v1, string path, Delegate handler)
+    {
+        v1.MapMethods(path, [HttpMethods.Head], handler).ExcludeFromDescription().AddEndpointFilter(async (context, next) =>
+        {
+            context.HttpContext.Response.Body = Stream.Null;
+            return await next(context);
+        });
+        return v1.MapGet(path, handler);
+    }
+
     public static void Map(RouteGroupBuilder v1)
     {
-        v1.MapGet("/models", Models)
+        MapRead(v1, "/models", Models)
             .WithName("ListModels").WithSummary("Loaded base models and their adapters").WithTags("Models")
             .Produces<IReadOnlyList<ModelInfo>>();
-        v1.MapGet("/adapters", List)
+        MapRead(v1, "/adapters", List)
             .WithName("ListAdapters").WithSummary("Loaded adapters with their kind, methods and labels").WithTags("Adapters")
             .Produces<IReadOnlyList<AdapterSummary>>();
-        v1.MapGet("/adapters/{id}", Get)
+        MapRead(v1, "/adapters/{id}", Get)
             .WithName("GetAdapter").WithSummary("One adapter with its posterior and full calibration metadata").WithTags("Adapters")
             .Produces<AdapterDetails>()
             .ProducesProblem(StatusCodes.Status404NotFound);

@@ -49,7 +49,7 @@ public static class AdminEndpoints
     private static async Task<IResult> Load(HttpContext context, AdapterRegistry registry, ModelHost host, ModelPaths paths,
         IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
     {
-        var request = await RequestJson.Read<LoadAdapterRequest>(context.Request, json.Value.SerializerOptions, context.RequestAborted);
+        var request = await RequestJson.Read<LoadAdapterRequest>(context.Request, json.Value.SerializerOptions);
         if (string.IsNullOrWhiteSpace(request.Bundle)) throw ServiceException.Invalid("bundle", "is required");
         if (string.IsNullOrWhiteSpace(request.Id) || !System.Text.RegularExpressions.Regex.IsMatch(request.Id, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"))
             throw ServiceException.Invalid("id", "is required: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");

@@ -31,7 +31,7 @@ public static class ClassifyEndpoints
     private static async Task<IResult> Classify(HttpContext context, AdapterRegistry registry, InferenceWorker worker,
         IOptions<ServiceOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, ServiceTelemetry telemetry)
     {
-        var request = await RequestJson.Read<ClassifyRequest>(context.Request, json.Value.SerializerOptions, context.RequestAborted);
+        var request = await RequestJson.Read<ClassifyRequest>(context.Request, json.Value.SerializerOptions);
         if (!registry.Ready)
             throw new ServiceException(ErrorKind.NotReady, "Not ready", "Models are still loading; retry shortly.");
 

@@ -16,6 +16,10 @@ public static class ProblemMapping
         [ErrorKind.Timeout] = Microsoft.AspNetCore.Http.StatusCodes.Status503ServiceUnavailable,
         [ErrorKind.NotReady] = Microsoft.AspNetCore.Http.StatusCodes.Status503ServiceUnavailable,
         [ErrorKind.Backend] = Microsoft.AspNetCore.Http.StatusCodes.Status424FailedDependency,
+        [ErrorKind.UnsupportedMediaType] = Microsoft.AspNetCore.Http.StatusCodes.Status415UnsupportedMediaType,
+        [ErrorKind.PayloadTooLarge] = Microsoft.AspNetCore.Http.StatusCodes.Status413PayloadTooLarge,
+        [ErrorKind.RequestTimeout] = Microsoft.AspNetCore.Http.StatusCodes.Status408RequestTimeout,
+        [ErrorKind.ClientClosed] = Microsoft.AspNetCore.Http.StatusCodes.Status499ClientClosedRequest,
     };
 
     public static IResult ToResult(ServiceException e, HttpContext context)

@@ -44,7 +44,7 @@ public static class RewardEndpoints
     private static async Task<IResult> Reward(HttpContext context, AdapterRegistry registry, InferenceWorker worker,
         IOptions<ServiceOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, ServiceTelemetry telemetry)
     {
-        var request = await RequestJson.Read<RewardRequest>(context.Request, json.Value.SerializerOptions, context.RequestAborted);
+        var request = await RequestJson.Read<RewardRequest>(context.Request, json.Value.SerializerOptions);
         RequireReady(registry);
         using var deadline = Deadline(context, options.Value);
         var (job, approximation) = new RewardValidator(registry, options.Value.Limits).Validate(request, deadline.Token);
@@ -55,7 +55,7 @@ public static class RewardEndpoints
     private static async Task<IResult> OpenRlhf(string adapter, HttpContext context, AdapterRegistry registry, InferenceWorker worker,
         IOptions<ServiceOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, ServiceTelemetry telemetry)
     {
-        var request = await RequestJson.Read<OpenRlhfRewardRequest>(context.Request, json.Value.SerializerOptions, context.RequestAborted);
+        var request = await RequestJson.Read<OpenRlhfRewardRequest>(context.Request, json.Value.SerializerOptions);
         RequireReady(registry);
         using var deadline = Deadline(context, options.Value);
         var job = new RewardValidator(registry, options.Value.Limits).Validate(adapter, request, deadline.Token);

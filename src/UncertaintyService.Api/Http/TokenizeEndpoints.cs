@@ -27,7 +27,7 @@ public static class TokenizeEndpoints
     private static async Task<IResult> Tokenize(HttpContext context, AdapterRegistry registry, IOptions<ServiceOptions> options,
         IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
     {
-        var request = await RequestJson.Read<TokenizeRequest>(context.Request, json.Value.SerializerOptions, context.RequestAborted);
+        var request = await RequestJson.Read<TokenizeRequest>(context.Request, json.Value.SerializerOptions);
         if (!registry.Ready)
             throw new ServiceException(ErrorKind.NotReady, "Not ready", "Models are still loading; retry shortly.");
         if (string.IsNullOrWhiteSpace(request.Adapter))

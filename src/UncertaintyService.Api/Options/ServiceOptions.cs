@@ -71,6 +71,15 @@ public sealed class LimitOptions
     /// finishes in time behind a full queue (README: Admission and time).
     /// </summary>
     [Range(1, long.MaxValue)] public long MaxRequestCost { get; set; } = 30_000;
+
+    /// <summary>
+    /// Largest request body in bytes; a larger one is a 413 before it is read. The default holds 32
+    /// prompts of 32,000 characters with room for non-ASCII text and JSON escapes.
+    /// </summary>
+    [Range(1_024, 1_000_000_000)] public long MaxBodyBytes { get; set; } = 4_000_000;
+
+    /// <summary>Most fields one template input object may carry (a prompt template has a few); more is a 400 while reading.</summary>
+    [Range(1, 10_000)] public int MaxTemplateFields { get; set; } = 64;
 }
 
 public sealed class BatchingOptions

@@ -29,6 +29,18 @@ public enum ErrorKind
 
     /// <summary>The model produced something unusable, such as NaN (424).</summary>
     Backend,
+
+    /// <summary>The body is not JSON: a missing, other or non-UTF-8 Content-Type (415).</summary>
+    UnsupportedMediaType,
+
+    /// <summary>The body is larger than Limits:MaxBodyBytes (413).</summary>
+    PayloadTooLarge,
+
+    /// <summary>The body arrived too slowly (Kestrel's minimum data rate) (408).</summary>
+    RequestTimeout,
+
+    /// <summary>The client closed the connection before the request was read or answered (499, nothing is sent).</summary>
+    ClientClosed,
 }
 
 /// <summary>A failure the API reports as ProblemDetails; <see cref="Errors"/> names the offending fields.</summary>
