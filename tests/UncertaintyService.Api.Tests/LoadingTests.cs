@@ -93,9 +93,9 @@ public class BackendFailureTests : IDisposable
     private readonly TestModelRoot models = new();
 
     [Fact]
-    public async Task NonFiniteModelOutputIs424NotANumberInTheResponse()
+    public async Task AnAdapterWhoseForwardIsNotFiniteIsRefusedAtLoadAndTheOthersServe()
     {
-        // Finite but enormous LoRA weights: every load check passes, the float32 forward overflows.
+        // Finite but enormous LoRA weights: every file check passes, the float32 forward overflows.
         var weights = Path.Combine(models.AdapterFolder("yes-no"), "adapter_model.safetensors");
         var tensors = new Dictionary<string, TorchSharp.torch.Tensor>();
         using (var file = Core.SafeTensors.SafeTensorsFile.Open(weights))
@@ -105,8 +105,9 @@ public class BackendFailureTests : IDisposable
 
         await using var factory = new ServiceFactory(models);
         var client = await factory.ReadyClient();
-        var response = await client.PostJson("/v1/classify", new { adapter = "yes-no", prompts = new[] { "Is it?" } });
-        await response.AssertProblem(424, "non-finite");
+        var ready = await (await client.GetAsync("/health/ready")).Content.ReadAsStringAsync();
+        Assert.Contains("non-finite", ready);
+        await (await client.PostJson("/v1/classify", new { adapter = "yes-no", prompts = new[] { "Is it?" } })).AssertProblem(404, "yes-no");
         // The other adapter on the same base is unaffected.
         Assert.Equal(System.Net.HttpStatusCode.OK,
             (await client.PostJson("/v1/classify", new { adapter = "multiple-choice", prompts = new[] { "?" } })).StatusCode);

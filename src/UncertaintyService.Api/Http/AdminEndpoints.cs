@@ -22,6 +22,8 @@ public static class AdminEndpoints
             .Produces<AdapterDetails>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status408RequestTimeout)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -51,7 +53,8 @@ public static class AdminEndpoints
     {
         var request = await RequestJson.Read<LoadAdapterRequest>(context.Request, json.Value.SerializerOptions);
         if (string.IsNullOrWhiteSpace(request.Bundle)) throw ServiceException.Invalid("bundle", "is required");
-        if (string.IsNullOrWhiteSpace(request.Id) || !System.Text.RegularExpressions.Regex.IsMatch(request.Id, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"))
+        // \A and \z: the whole string (with ^ and $ an id ending in a newline matched and was registered).
+        if (string.IsNullOrWhiteSpace(request.Id) || !System.Text.RegularExpressions.Regex.IsMatch(request.Id, @"\A[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z"))
             throw ServiceException.Invalid("id", "is required: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
         var folder = paths.ResolveInside(request.Path ?? "")
             ?? throw ServiceException.Invalid("path", "must be a relative folder inside the model root (no '..', no absolute path)");
@@ -64,6 +67,7 @@ public static class AdminEndpoints
         Core.Bundles.LoadedAdapter adapter;
         try
         {
+            AdminFolderPolicy.Check(folder, paths.Root);
             adapter = await Task.Run(() => host.LoadAdapter(loadedBase, request.Id, folder), context.RequestAborted);
         }
         catch (Exception e) when (ModelHost.IsBundleProblem(e))

@@ -87,9 +87,21 @@ public sealed class ModelHost(
         }
     }
 
-    /// <summary>Loads one adapter with retries on transient I/O; throws what a broken file throws.</summary>
-    public LoadedAdapter LoadAdapter(LoadedBase loadedBase, string id, string folder) =>
-        retry.Execute(() => BundleLoader.LoadAdapter(loadedBase, id, folder));
+    /// <summary>Loads one adapter with retries on transient I/O and checks it can answer (<see cref="AdapterSelfCheck"/>); throws what a broken file throws.</summary>
+    public LoadedAdapter LoadAdapter(LoadedBase loadedBase, string id, string folder)
+    {
+        var adapter = retry.Execute(() => BundleLoader.LoadAdapter(loadedBase, id, folder));
+        try
+        {
+            AdapterSelfCheck.Run(adapter, options.Value.Limits);
+            return adapter;
+        }
+        catch
+        {
+            adapter.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>Errors that mean "this bundle's files are unusable", as opposed to bugs.</summary>
     public static bool IsBundleProblem(Exception e) =>

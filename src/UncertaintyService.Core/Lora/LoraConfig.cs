@@ -35,6 +35,9 @@ public sealed record LoraConfig
     public string? TaskType { get; init; }
     public int R { get; init; }
     public double LoraAlpha { get; init; }
+
+    /// <summary>The largest lora_alpha (and alpha_pattern value) accepted.</summary>
+    public const double MaxAlpha = 1e6;
     public double LoraDropout { get; init; }
     public bool UseRslora { get; init; }
     public string Bias { get; init; } = "none";
@@ -81,7 +84,9 @@ public sealed record LoraConfig
         Require(PeftType == "LORA", "peft_type", $"'{PeftType}' is not supported; only 'LORA'");
         Require(TaskType is null or "CAUSAL_LM" or "SEQ_CLS", "task_type", $"'{TaskType}' is not supported; use CAUSAL_LM or SEQ_CLS");
         Require(R > 0, "r", "must be a positive rank");
-        Require(LoraAlpha > 0, "lora_alpha", "must be positive");
+        // A scale alpha / r beyond 1e6 overflows float16 and float32 activations; no trained adapter has one.
+        Require(LoraAlpha > 0 && LoraAlpha <= MaxAlpha, "lora_alpha", $"{LoraAlpha} must be positive and at most {MaxAlpha:G}");
+        Require(AlphaPattern is null || AlphaPattern.Values.All(a => a > 0 && a <= MaxAlpha), "alpha_pattern", $"every alpha must be positive and at most {MaxAlpha:G}");
         Require(LoraDropout is >= 0 and < 1, "lora_dropout", "must be in [0, 1)");
         Require(Bias == "none", "bias", $"'{Bias}' is not supported; only 'none'");
         Require(TargetModules is { ValueKind: JsonValueKind.Array or JsonValueKind.String }, "target_modules",
