@@ -120,6 +120,52 @@ public class EndToEndTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task WithTheImagesLoggingSettingsEveryLineIsJsonAndEachRequestHasOneAccessLineWithItsTraceId()
+    {
+        // The environment docker/Dockerfile sets.
+        var (process, output, client) = await StartService(new Dictionary<string, string>
+        {
+            ["Logging__Console__FormatterName"] = "json",
+            ["Logging__Console__FormatterOptions__IncludeScopes"] = "true",
+            ["Logging__Console__FormatterOptions__UseUtcTimestamp"] = "true",
+            ["Logging__Console__FormatterOptions__TimestampFormat"] = "yyyy-MM-ddTHH:mm:ss.fffZ",
+        });
+        using var _ = process;
+        using var __ = client;
+        try
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/v1/classify")
+            {
+                Content = Json.Body("""{"adapter":"yes-no","prompts":["Is it?"],"method":"map"}"""),
+            };
+            request.Headers.Add("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+            Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(request)).StatusCode);
+            await (await client.PostJson("/v1/classify", new { adapter = "yes-no" })).AssertProblem(422);
+            await Task.Delay(300);
+
+            var lines = Snapshot(output).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            var records = lines.Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!).ToList(); // every line is JSON
+            Assert.All(records, r =>
+            {
+                Assert.NotNull(r["Timestamp"]);
+                Assert.NotNull(r["LogLevel"]);
+            });
+            Assert.DoesNotContain(records, r => r["LogLevel"]!.GetValue<string>() is "Error" or "Critical");
+            var access = records.Where(r => r["Category"]!.GetValue<string>().EndsWith("RequestOutcomes", StringComparison.Ordinal)).ToList();
+            Assert.Equal(2, access.Count);
+            string first = access[0].ToJsonString();
+            Assert.Contains("4bf92f3577b34da6a3ce929d0e0e4736", first); // the caller's trace id
+            Assert.Contains("RequestId", first);
+            Assert.Contains("\"Status\":200", first);
+            Assert.Contains("\"Status\":422", access[1].ToJsonString());
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+    }
+
     private static string Snapshot(System.Text.StringBuilder output)
     {
         lock (output) return output.ToString();

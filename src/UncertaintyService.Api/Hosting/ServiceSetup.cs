@@ -56,7 +56,7 @@ public static class ServiceSetup
         var telemetry = services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("uncertainty-service"))
             .WithTracing(t => t.AddSource(ServiceTelemetry.Name).AddAspNetCoreInstrumentation())
-            .WithMetrics(m => m.AddMeter(ServiceTelemetry.Name).AddAspNetCoreInstrumentation().AddPrometheusExporter());
+            .WithMetrics(m => m.AddMeter(ServiceTelemetry.Name).AddAspNetCoreInstrumentation().AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         // OTLP export is on when an endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT or UncertaintyService:OtlpEndpoint).
         var otlp = builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? builder.Configuration[$"{ServiceOptions.Section}:OtlpEndpoint"];
         if (!string.IsNullOrWhiteSpace(otlp))
@@ -66,6 +66,7 @@ public static class ServiceSetup
 
     public static WebApplication MapUncertaintyService(this WebApplication app)
     {
+        app.UseMiddleware<RequestOutcomes>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseSwagger();

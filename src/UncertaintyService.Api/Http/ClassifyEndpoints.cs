@@ -31,7 +31,7 @@ public static class ClassifyEndpoints
     }
 
     private static async Task<IResult> Classify(HttpContext context, AdapterRegistry registry, InferenceWorker worker,
-        IOptions<ServiceOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, ServiceTelemetry telemetry)
+        IOptions<ServiceOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
     {
         var request = await RequestJson.Read<ClassifyRequest>(context.Request, json.Value.SerializerOptions);
         if (!registry.Ready)
@@ -41,7 +41,7 @@ public static class ClassifyEndpoints
         deadline.CancelAfter(TimeSpan.FromSeconds(options.Value.RequestTimeoutSeconds));
         var (job, covariance, approximation) = new ClassifyValidator(registry, options.Value.Limits).Validate(request, deadline.Token);
 
-        var tags = new TagList { { "adapter", job.Adapter.Id }, { "method", job.Method } };
+        Hosting.RequestOutcomes.Tag(context, job.Adapter.Id, job.Method);
         ClassificationOutcome outcome;
         try
         {
@@ -49,13 +49,9 @@ public static class ClassifyEndpoints
         }
         catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
         {
-            telemetry.Requests.Add(1, new TagList { { "adapter", job.Adapter.Id }, { "method", job.Method }, { "outcome", "timeout" } });
             throw new ServiceException(ErrorKind.Timeout, "Timed out",
                 $"The request did not finish within {options.Value.RequestTimeoutSeconds} s; the service is busy, retry shortly.");
         }
-        tags.Add("outcome", "ok");
-        telemetry.Requests.Add(1, tags);
-        telemetry.RequestDuration.Record(outcome.Timings.Total / 1000, tags);
         return TypedResults.Ok(Respond(job, outcome, covariance, approximation));
     }
 

@@ -44,24 +44,24 @@ public static class RewardEndpoints
         .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
     private static async Task<IResult> Reward(HttpContext context, AdapterRegistry registry, InferenceWorker worker,
-        IOptions<ServiceOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, ServiceTelemetry telemetry)
+        IOptions<ServiceOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
     {
         var request = await RequestJson.Read<RewardRequest>(context.Request, json.Value.SerializerOptions);
         RequireReady(registry);
         using var deadline = Deadline(context, options.Value);
         var (job, approximation) = new RewardValidator(registry, options.Value.Limits).Validate(request, deadline.Token);
-        var outcome = await Run(worker, job, deadline, context, options.Value, telemetry);
+        var outcome = await Run(worker, job, deadline, context, options.Value);
         return TypedResults.Ok(Respond(job, outcome, approximation));
     }
 
     private static async Task<IResult> OpenRlhf(string adapter, HttpContext context, AdapterRegistry registry, InferenceWorker worker,
-        IOptions<ServiceOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, ServiceTelemetry telemetry)
+        IOptions<ServiceOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
     {
         var request = await RequestJson.Read<OpenRlhfRewardRequest>(context.Request, json.Value.SerializerOptions);
         RequireReady(registry);
         using var deadline = Deadline(context, options.Value);
         var job = new RewardValidator(registry, options.Value.Limits).Validate(adapter, request, deadline.Token);
-        var outcome = await Run(worker, job, deadline, context, options.Value, telemetry);
+        var outcome = await Run(worker, job, deadline, context, options.Value);
         var rewards = outcome.Items!.Select(i => i.Mean).ToArray();
         return TypedResults.Ok(new OpenRlhfRewardResponse(rewards, rewards, [.. outcome.Items!.Select(i => i.Variance)]));
     }
@@ -80,9 +80,9 @@ public static class RewardEndpoints
     }
 
     private static async Task<RewardOutcome> Run(InferenceWorker worker, RewardJob job, CancellationTokenSource deadline, HttpContext context,
-        ServiceOptions options, ServiceTelemetry telemetry)
+        ServiceOptions options)
     {
-        var tags = new TagList { { "adapter", job.Adapter.Id }, { "method", job.Method }, { "endpoint", "reward" } };
+        Hosting.RequestOutcomes.Tag(context, job.Adapter.Id, job.Method);
         RewardOutcome outcome;
         try
         {
@@ -90,14 +90,9 @@ public static class RewardEndpoints
         }
         catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
         {
-            tags.Add("outcome", "timeout");
-            telemetry.Requests.Add(1, tags);
             throw new ServiceException(ErrorKind.Timeout, "Timed out",
                 $"The request did not finish within {options.RequestTimeoutSeconds} s; the service is busy, retry shortly.");
         }
-        tags.Add("outcome", "ok");
-        telemetry.Requests.Add(1, tags);
-        telemetry.RequestDuration.Record(outcome.Timings.Total / 1000, tags);
         return outcome;
     }
 

@@ -14,13 +14,19 @@ public sealed class ServiceTelemetry : IDisposable
     {
         meter = meters.Create(Name);
         RequestDuration = meter.CreateHistogram<double>("uncertainty.request.duration", "s",
-            "Time from enqueue to answer of classification requests.");
+            "Time from arrival to answer of every /v1 request, by route, status and kind.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
         BatchSize = meter.CreateHistogram<int>("uncertainty.batch.size", "{prompt}", "Prompts per forward pass.");
-        Requests = meter.CreateCounter<long>("uncertainty.requests", "{request}", "Requests by adapter, method and outcome.");
+        Requests = meter.CreateCounter<long>("uncertainty.requests", "{request}",
+            "Every /v1 request once: by route, adapter, method, status, status class (2xx, 4xx, 5xx) and kind (ok, Validation, Overloaded, ClientClosed, ...).");
         Refusals = meter.CreateCounter<long>("uncertainty.queue.refusals", "{request}", "Requests refused with 429: no room in the queue.");
     }
 
     public static readonly ActivitySource Activities = new(Name);
+
+    /// <summary>Request-duration buckets in seconds, 1 ms to 60 s (a MAP answer takes milliseconds, a heavy Laplace one seconds).</summary>
+    public static readonly double[] DurationBuckets =
+        [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60];
 
     public Histogram<double> RequestDuration { get; }
     public Histogram<int> BatchSize { get; }

@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using UncertaintyService.Api.Serving;
+
+namespace UncertaintyService.Api.Hosting;
+
+/// <summary>
+/// Every /v1 request, whatever became of it, is counted once (<c>uncertainty.requests</c> by route,
+/// status code, status class and error kind, with adapter and method where the request named them),
+/// timed once (<c>uncertainty.request.duration</c>, buckets from 1 ms to 60 s) and logged as one
+/// access line. Endpoints name the adapter and method with <see cref="Tag"/>; the exception handler
+/// names the error kind.
+/// </summary>
+public sealed class RequestOutcomes(RequestDelegate next, ServiceTelemetry telemetry, ILogger<RequestOutcomes> logger)
+{
+    private const string AdapterKey = "uncertainty.adapter", MethodKey = "uncertainty.method", KindKey = "uncertainty.kind";
+
+    /// <summary>Names the adapter and method a request is for, for its metrics and access line.</summary>
+    public static void Tag(HttpContext context, string adapter, string method)
+    {
+        context.Items[AdapterKey] = adapter;
+        context.Items[MethodKey] = method;
+    }
+
+    /// <summary>Names the kind of error a request ended in.</summary>
+    public static void Kind(HttpContext context, ErrorKind kind) => context.Items[KindKey] = kind;
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        if (!context.Request.Path.StartsWithSegments("/v1"))
+        {
+            await next(context);
+            return;
+        }
+        long start = Stopwatch.GetTimestamp();
+        try
+        {
+            await next(context);
+        }
+        finally
+        {
+            Record(context, Stopwatch.GetElapsedTime(start));
+        }
+    }
+
+    private void Record(HttpContext context, TimeSpan elapsed)
+    {
+        int status = context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted
+            ? StatusCodes.Status499ClientClosedRequest
+            : context.Response.StatusCode;
+        string route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
+        string kind = context.Items[KindKey] is ErrorKind k ? k.ToString() : status < 400 ? "ok" : "framework";
+        var tags = new TagList
+        {
+            { "route", route },
+            { "method", context.Items[MethodKey] as string ?? "" },
+            { "adapter", context.Items[AdapterKey] as string ?? "" },
+            { "status", status },
+            { "status_class", $"{status / 100}xx" },
+            { "kind", kind },
+        };
+        telemetry.Requests.Add(1, tags);
+        telemetry.RequestDuration.Record(elapsed.TotalSeconds, tags);
+        logger.LogInformation("{HttpMethod} {Route} {Status} {Kind} {ElapsedMs:F1} ms adapter={Adapter} method={Method}",
+            context.Request.Method, route, status, kind, elapsed.TotalMilliseconds, context.Items[AdapterKey] ?? "-", context.Items[MethodKey] ?? "-");
+    }
+}
