@@ -198,7 +198,7 @@ public class RewardTests(RewardService service) : IClassFixture<RewardService>
         Assert.True(paths.ContainsKey("/v1/reward"));
         Assert.True(paths.ContainsKey("/v1/reward/{adapter}/get_reward"));
         var metrics = await client.GetStringAsync("/metrics");
-        Assert.Contains("endpoint=\"reward\"", metrics);
+        Assert.Contains("route=\"/v1/reward\"", metrics);
     }
 
     // The same texts in another request: the same numbers up to float32 batching differences.
