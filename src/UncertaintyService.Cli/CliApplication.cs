@@ -12,8 +12,12 @@ public static class CliApplication
     /// <summary>Exit code of a run refused for its input (a file, a value, an option).</summary>
     public const int BadInput = 2;
 
+    /// <summary>Prints the stack trace of a failure too (for bug reports).</summary>
+    public static readonly Option<bool> Verbose = new("--verbose") { Description = "On failure, print the stack trace as well.", Recursive = true };
+
     public static RootCommand Create() => new("UncertaintyService offline pipeline: produces the bundles the service loads.")
     {
+        Verbose,
         DataCommand.Create(),
         PretrainCommand.Create(),
         FinetuneCommand.Create(),
@@ -33,23 +37,26 @@ public static class CliApplication
 
     /// <summary>
     /// Runs one command line. Input the user gave that cannot be used ends in one line on stderr and
-    /// exit code 2; anything else in one line and exit code 1; neither prints a stack trace.
+    /// exit code 2; anything else in one line and exit code 1; the stack trace follows only with --verbose.
     /// </summary>
     public static int Run(string[] args, TextWriter? error = null)
     {
         error ??= Console.Error;
+        var parse = Create().Parse(args);
         try
         {
-            return Create().Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (IsBadInput(e))
         {
             error.WriteLine($"error: {e.Message}");
+            if (parse.GetValue(Verbose)) error.WriteLine(e);
             return BadInput;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             error.WriteLine($"error ({e.GetType().Name}): {e.Message}");
+            if (parse.GetValue(Verbose)) error.WriteLine(e);
             return 1;
         }
     }

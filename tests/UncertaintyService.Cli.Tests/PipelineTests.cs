@@ -13,6 +13,7 @@ namespace UncertaintyService.Cli.Tests;
 /// tune-prior and evaluate, each through the same command tree the executable runs, and the result
 /// loads as a servable adapter.
 /// </summary>
+[Collection(nameof(ConsoleCommands))]
 public class PipelineTests : IDisposable
 {
     private readonly TempFolder folder = new();

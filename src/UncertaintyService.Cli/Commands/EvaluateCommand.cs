@@ -36,13 +36,17 @@ internal static class EvaluateCommand
         {
             var pipeline = LoadedPipeline.Load(parse.GetValue(baseFolder)!.FullName, parse.GetValue(adapter)!.FullName, parse.GetValue(data)!.FullName);
             var config = PosteriorConfig.LoadOrDefault(pipeline.AdapterFolder);
-            var wanted = parse.GetValue(methodsOption) is { Length: > 0 } only ? only : config.AvailableMethods().ToArray();
-            var unknown = wanted.Where(m => !config.AvailableMethods().Contains(m)).ToList();
+            // Every row the table can show may be asked for: laplace_probit comes with Laplace's moments.
+            var reportable = config.AvailableMethods().Concat(config.AvailableMethods().Contains("laplace") ? ["laplace_probit"] : Array.Empty<string>()).ToList();
+            var wanted = parse.GetValue(methodsOption) is { Length: > 0 } only ? only : reportable.ToArray();
+            var unknown = wanted.Where(m => !reportable.Contains(m)).ToList();
             if (unknown.Count > 0)
-                throw new ArgumentException($"--methods {string.Join(", ", unknown)}: not in posterior.json, which lists {string.Join(", ", config.AvailableMethods())}");
-            var laplace = wanted.Contains("laplace") ? config.LoadLaplace(pipeline.AdapterFolder, pipeline.Model, pipeline.Adapter) : null;
+                throw new ArgumentException($"--methods {string.Join(", ", unknown)}: not a method of this adapter, which has {string.Join(", ", reportable)}");
+            var laplace = wanted.Contains("laplace") || wanted.Contains("laplace_probit") ? config.LoadLaplace(pipeline.AdapterFolder, pipeline.Model, pipeline.Adapter) : null;
             var sampled = SampledPosteriorLoader.LoadAll(pipeline.AdapterFolder, config, pipeline.Adapter).Where(p => wanted.Contains(p.Key)).ToList();
             var chosen = parse.GetValue(splits) is { Length: > 0 } s ? s : pipeline.Data.Splits.Where(x => x != "train").ToArray();
+            KnownSplits.RequirePresent(chosen, pipeline.Data.Splits, pipeline.Data.Path, "--splits");
+            if (chosen.Length == 0) throw new ArgumentException($"{pipeline.Data.Path}: no split besides train to evaluate");
             int batch = parse.GetValue(batchSize), mc = parse.GetValue(samples);
             var report = new Dictionary<string, IReadOnlyDictionary<string, CalibrationMetrics>>();
             var table = new Table().AddColumns("split", "n", "method", "acc", "ece", "nll", "brier", "ms/prompt");
@@ -50,13 +54,13 @@ internal static class EvaluateCommand
             foreach (var split in chosen)
             {
                 var (prompts, labels) = pipeline.Encode(split, parse.GetValue(limit), parse.GetValue(maxTokens));
-                if (prompts.Count == 0) continue;
                 var clock = System.Diagnostics.Stopwatch.StartNew();
                 var methods = new Dictionary<string, CalibrationMetrics>();
                 var perPrompt = new Dictionary<string, double>();
                 var timer = System.Diagnostics.Stopwatch.StartNew();
                 var mapLogits = BatchedPredictions.MapLogits(pipeline.Model, pipeline.Adapter, prompts, pipeline.ClassIndices, batch);
-                methods["map"] = CalibrationMetricsCalculator.Compute(mapLogits.Select(BatchedPredictions.Softmax).ToArray(), labels.ToArray());
+                if (wanted.Contains("map"))
+                    methods["map"] = CalibrationMetricsCalculator.Compute(mapLogits.Select(BatchedPredictions.Softmax).ToArray(), labels.ToArray());
                 perPrompt["map"] = timer.Elapsed.TotalMilliseconds / prompts.Count;
                 if (laplace is not null)
                 {
@@ -64,8 +68,10 @@ internal static class EvaluateCommand
                     var (means, covariances) = ConsoleProgress.Run($"{split}: Laplace", prompts.Count,
                         progress => BatchedPredictions.LaplaceMoments(laplace, prompts, pipeline.ClassIndices, batch, progress), "n");
                     var summaries = means.Select((m, i) => LogitPredictive.Summarise(m, covariances[i], mc, unchecked(parse.GetValue(seed) + (ulong)i))).ToArray();
-                    methods["laplace"] = CalibrationMetricsCalculator.Compute(summaries.Select(x => x.SampledMean).ToArray(), labels.ToArray());
-                    methods["laplace_probit"] = CalibrationMetricsCalculator.Compute(summaries.Select(x => x.Probit).ToArray(), labels.ToArray());
+                    if (wanted.Contains("laplace"))
+                        methods["laplace"] = CalibrationMetricsCalculator.Compute(summaries.Select(x => x.SampledMean).ToArray(), labels.ToArray());
+                    if (wanted.Contains("laplace_probit"))
+                        methods["laplace_probit"] = CalibrationMetricsCalculator.Compute(summaries.Select(x => x.Probit).ToArray(), labels.ToArray());
                     perPrompt["laplace"] = perPrompt["laplace_probit"] = timer.Elapsed.TotalMilliseconds / prompts.Count;
                 }
                 foreach (var (method, posterior) in sampled)
@@ -85,6 +91,7 @@ internal static class EvaluateCommand
                 AnsiConsole.MarkupLine($"{split}: {prompts.Count} examples in {clock.Elapsed.TotalSeconds:F0} s");
             }
 
+            using var guard = AdapterFolderLock.Hold(pipeline.AdapterFolder);
             new CalibrationReport
             {
                 Splits = report,

@@ -44,6 +44,8 @@ internal static class EvaluateRewardCommand
                 methodsToRun.Add((name, posterior, posterior.MaxSamples is { } most ? Math.Min(draws, most) : draws));
             }
             var chosenSplits = parse.GetValue(splits) is { Length: > 0 } s ? s : pipeline.Data.Splits.Where(x => x != "train").ToArray();
+            KnownSplits.RequirePresent(chosenSplits, pipeline.Data.Splits, pipeline.Data.Path, "--splits");
+            if (chosenSplits.Length == 0) throw new ArgumentException($"{pipeline.Data.Path}: no split besides train to evaluate");
             int batch = parse.GetValue(batchSize);
             ulong firstSeed = parse.GetValue(seed);
             var report = new Dictionary<string, IReadOnlyDictionary<string, CalibrationMetrics>>();
@@ -51,7 +53,6 @@ internal static class EvaluateRewardCommand
             foreach (var split in chosenSplits)
             {
                 var (chosen, rejected, votes) = pipeline.Encode(split, parse.GetValue(limit), parse.GetValue(maxTokens));
-                if (chosen.Count == 0) continue;
                 var clock = System.Diagnostics.Stopwatch.StartNew();
                 var methods = new Dictionary<string, CalibrationMetrics>();
                 var perPair = new Dictionary<string, double>();
@@ -90,6 +91,7 @@ internal static class EvaluateRewardCommand
                 AnsiConsole.MarkupLine($"{split}: {chosen.Count} pairs in {clock.Elapsed.TotalSeconds:F0} s");
             }
 
+            using var guard = AdapterFolderLock.Hold(pipeline.AdapterFolder);
             new CalibrationReport
             {
                 Splits = report,

@@ -25,6 +25,7 @@ internal static class TunePriorCommand
         command.SetAction(parse =>
         {
             var pipeline = LoadedPipeline.Load(parse.GetValue(baseFolder)!.FullName, parse.GetValue(adapter)!.FullName, parse.GetValue(data)!.FullName);
+            PriorChoice.CheckObjective(parse.GetValue(objective)!, pipeline.Data.Splits, pipeline.Data.Path);
             var factors = KfacFactorFile.Load(Path.Combine(pipeline.AdapterFolder, KfacFactorFile.FileName));
             var (prompts, labels) = pipeline.Encode("train", parse.GetValue(trainSize), parse.GetValue(maxTokens));
             if (prompts.Count != factors.Metadata.NExamples)
@@ -40,10 +41,12 @@ internal static class TunePriorCommand
             double logLikelihood = logits.Select((l, i) => Math.Log(BatchedPredictions.Softmax(l)[labels[i]])).Sum();
             var (evidenceLambda, logEvidence) = PriorTuning.MaximiseEvidence(posterior, logLikelihood);
 
-            var (validationPrompts, validationLabels) = pipeline.Encode("validation", null, parse.GetValue(maxTokens));
             (double Lambda, double Nll)? byValidation = null;
-            if (validationPrompts.Count > 0)
+            int validationCount = 0;
+            if (pipeline.Data.Splits.Contains("validation"))
             {
+                var (validationPrompts, validationLabels) = pipeline.Encode("validation", null, parse.GetValue(maxTokens));
+                validationCount = validationPrompts.Count;
                 var nll = BatchedPredictions.ProbitNllByPrior(posterior, validationPrompts, validationLabels, pipeline.ClassIndices, parse.GetValue(batchSize));
                 var (lambda, value) = PriorTuning.MinimiseValidationNll(nll);
                 byValidation = (lambda, value);
@@ -54,7 +57,7 @@ internal static class TunePriorCommand
             AnsiConsole.MarkupLine($"log p(D|theta_MAP) = {logLikelihood:F2} over {prompts.Count} examples; "
                 + $"evidence: lambda = {evidenceLambda:G4} (log evidence {logEvidence:F2})");
             if (byValidation is { } v)
-                AnsiConsole.MarkupLine($"validation NLL (probit): lambda = {v.Lambda:G4} (NLL {v.Nll:F4} over {validationPrompts.Count} examples)");
+                AnsiConsole.MarkupLine($"validation NLL (probit): lambda = {v.Lambda:G4} (NLL {v.Nll:F4} over {validationCount} examples)");
             AnsiConsole.MarkupLine($"wrote posterior.json with prior_precision {config.PriorPrecision:G4} ({config.PriorTuning}) in {clock.Elapsed.TotalSeconds:F0} s");
             return 0;
         });

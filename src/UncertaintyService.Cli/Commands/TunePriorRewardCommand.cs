@@ -26,6 +26,7 @@ internal static class TunePriorRewardCommand
         command.SetAction(parse =>
         {
             var pipeline = RewardPipeline.Load(parse.GetValue(baseFolder)!.FullName, parse.GetValue(adapter)!.FullName, parse.GetValue(data)!.FullName);
+            PriorChoice.CheckObjective(parse.GetValue(objective)!, pipeline.Data.Splits, pipeline.Data.Path);
             var factors = KfacFactorFile.Load(Path.Combine(pipeline.AdapterFolder, KfacFactorFile.FileName));
             var (chosen, rejected, _) = pipeline.Encode("train", parse.GetValue(trainSize), parse.GetValue(maxTokens));
             if (chosen.Count != factors.Metadata.NExamples)
@@ -42,16 +43,20 @@ internal static class TunePriorRewardCommand
             double logLikelihood = map.Sum(p => Math.Log(p.PMap));
             var (evidenceLambda, logEvidence) = PriorTuning.MaximiseEvidence(posterior, logLikelihood);
 
-            var (validationChosen, validationRejected, _) = pipeline.Encode("validation", null, parse.GetValue(maxTokens));
             (double Lambda, double Nll)? byValidation = null;
-            if (validationChosen.Count > 0)
+            int validationCount = 0;
+            if (pipeline.Data.Splits.Contains("validation"))
+            {
+                var (validationChosen, validationRejected, _) = pipeline.Encode("validation", null, parse.GetValue(maxTokens));
+                validationCount = validationChosen.Count;
                 byValidation = PriorTuning.MinimiseValidationNll(RewardPredictions.ProbitNllByPrior(posterior, validationChosen, validationRejected, batch));
+            }
 
             var config = PriorChoice.Save(pipeline.AdapterFolder, parse.GetValue(objective)!, evidenceLambda, logEvidence, byValidation,
                 parse.GetValue(samples), factors.Metadata.NExamples);
             AnsiConsole.MarkupLine($"log p(D|theta_MAP) = {logLikelihood:F2} over {chosen.Count} pairs; evidence: lambda = {evidenceLambda:G4} (log evidence {logEvidence:F2})");
             if (byValidation is { } v)
-                AnsiConsole.MarkupLine($"validation NLL (probit): lambda = {v.Lambda:G4} (NLL {v.Nll:F4} over {validationChosen.Count} pairs)");
+                AnsiConsole.MarkupLine($"validation NLL (probit): lambda = {v.Lambda:G4} (NLL {v.Nll:F4} over {validationCount} pairs)");
             AnsiConsole.MarkupLine($"wrote posterior.json with prior_precision {config.PriorPrecision:G4} ({config.PriorTuning}) in {clock.Elapsed.TotalSeconds:F0} s");
             return 0;
         });

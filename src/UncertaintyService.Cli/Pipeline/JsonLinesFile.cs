@@ -26,7 +26,10 @@ public static class JsonLinesFile
             }
             catch (JsonException e)
             {
-                throw new InvalidDataException($"{path}:{number}: not {what} ({e.Message})");
+                // System.Text.Json's message ends in its own path and position ("Path: $.label | LineNumber: 0 ..."); say it once, in the file's terms.
+                string field = e.Path is { Length: > 2 } p ? $"field '{p.TrimStart('$', '.')}': " : "";
+                string reason = e.Message.Split(" Path:", 2)[0].Split(" LineNumber:", 2)[0].TrimEnd('.');
+                throw new InvalidDataException($"{path}:{number}: {field}not {what}: {reason} (column {e.BytePositionInLine + 1})");
             }
             if (problem(record) is { } missing)
                 throw new InvalidDataException($"{path}:{number}: {missing}");

@@ -25,18 +25,17 @@ public sealed class PreferenceFile
     public static PreferenceFile Load(string path)
     {
         var (pairs, sha256) = JsonLinesFile.Read<PreferencePair>(path, "a preference pair", pair =>
-            pair is null || pair.Prompt is null || string.IsNullOrEmpty(pair.Chosen) || string.IsNullOrEmpty(pair.Rejected)
-                || string.IsNullOrEmpty(pair.Split) || !(pair.Preference is >= 0 and <= 1)
-                ? "needs prompt, chosen, rejected, split and a preference in [0, 1]"
-                : null);
+            pair is null ? "not a preference pair: null"
+            : pair.Prompt is null ? "field 'prompt': missing (it may be empty)"
+            : string.IsNullOrEmpty(pair.Chosen) ? "field 'chosen': missing or empty"
+            : string.IsNullOrEmpty(pair.Rejected) ? "field 'rejected': missing or empty"
+            : !(pair.Preference is >= 0 and <= 1) ? $"field 'preference': {pair.Preference} is not in [0, 1]"
+            : KnownSplits.Problem(pair.Split));
         return new PreferenceFile(path, pairs, sha256);
     }
 
-    public IReadOnlyList<PreferencePair> Split(string split, int? limit = null)
-    {
-        var chosen = Pairs.Where(p => p.Split == split);
-        return (limit is { } n ? chosen.Take(n) : chosen).ToList();
-    }
+    public IReadOnlyList<PreferencePair> Split(string split, int? limit = null) =>
+        TrainingSubset.Take(Pairs.Where(p => p.Split == split).ToList(), limit, p => $"{p.Prompt}\n{p.Chosen}\n{p.Rejected}", Path, split);
 
     /// <summary>Token ids of each pair's two texts (<see cref="RewardText"/>) and the human vote fractions.</summary>
     public static (List<int[]> Chosen, List<int[]> Rejected, double[] Preferences) Encode(PromptTokenizer tokenizer, TaskDefinition task,

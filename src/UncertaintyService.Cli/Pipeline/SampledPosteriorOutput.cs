@@ -10,6 +10,7 @@ public static class SampledPosteriorOutput
     public static void Register(string adapterFolder, string method, string fileName, int samples, bool makeDefault)
     {
         var path = Path.Combine(adapterFolder, PosteriorConfig.FileName);
+        using var guard = AdapterFolderLock.Hold(adapterFolder);
         var existing = File.Exists(path) ? PosteriorConfig.Load(path) : null;
         var config = (existing ?? new PosteriorConfig { Method = method }).WithSampled(method, new SampledMethodEntry { File = fileName, Samples = samples });
         if (makeDefault) config = config with { Method = method };

@@ -30,18 +30,18 @@ public sealed class TaskFile
         var definitionPath = taskJson ?? System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, TaskDefinition.FileName);
         var definition = TaskDefinition.Load(definitionPath);
         var (examples, sha256) = JsonLinesFile.Read<TaskExample>(path, "a task example", example =>
-            example is null || string.IsNullOrEmpty(example.Prompt) || !definition.Labels.Contains(example.Label) || string.IsNullOrEmpty(example.Split)
-                ? $"needs a prompt, a split, and a label among {string.Join(", ", definition.Labels)}"
-                : null);
+            example is null ? "not a task example: null"
+            : string.IsNullOrEmpty(example.Prompt) ? "field 'prompt': missing or empty"
+            : !definition.Labels.Contains(example.Label) ? $"field 'label': {Quoted(example.Label)} is not one of {string.Join(", ", definition.Labels)} (task.json labels)"
+            : KnownSplits.Problem(example.Split));
         return new TaskFile(path, definition, examples, sha256);
     }
 
-    /// <summary>The examples of one split, optionally only the first <paramref name="limit"/> (splits are shuffled when written).</summary>
-    public IReadOnlyList<TaskExample> Split(string split, int? limit = null)
-    {
-        var chosen = Examples.Where(e => e.Split == split);
-        return (limit is { } n ? chosen.Take(n) : chosen).ToList();
-    }
+    /// <summary>The examples of one split; with <paramref name="limit"/>, that many drawn by <see cref="TrainingSubset"/>.</summary>
+    public IReadOnlyList<TaskExample> Split(string split, int? limit = null) =>
+        TrainingSubset.Take(Examples.Where(e => e.Split == split).ToList(), limit, e => e.Prompt, Path, split);
+
+    internal static string Quoted(string? value) => value is null ? "missing" : $"'{value}'";
 
     /// <summary>Token ids and class indices of examples, for a model's tokenizer.</summary>
     public (List<int[]> Prompts, List<int> Labels) Encode(PromptTokenizer tokenizer, IReadOnlyList<TaskExample> examples, int maxTokens)

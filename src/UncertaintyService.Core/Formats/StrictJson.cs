@@ -69,8 +69,20 @@ public static class StrictJson
         return Parse<T>(File.ReadAllText(filePath), filePath, ignoredKeys);
     }
 
-    public static void Save<T>(string filePath, T value) =>
-        File.WriteAllText(filePath, JsonSerializer.Serialize(value, Options));
+    /// <summary>Writes the whole file or nothing: a temporary file beside it, then renamed over it.</summary>
+    public static void Save<T>(string filePath, T value)
+    {
+        string temporary = $"{filePath}.{Environment.ProcessId}.tmp";
+        try
+        {
+            File.WriteAllText(temporary, JsonSerializer.Serialize(value, Options));
+            File.Move(temporary, filePath, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
 
     private static string Explain(JsonException e) =>
         e.Message.Contains("could not be mapped", StringComparison.Ordinal)

@@ -7,6 +7,9 @@ namespace UncertaintyService.Core.Laplace;
 /// </summary>
 public static class PriorTuning
 {
+    /// <summary>The range searched unless a caller gives another.</summary>
+    public const double DefaultMinLambda = 1e-4, DefaultMaxLambda = 1e6;
+
     /// <summary>
     /// The lambda in [<paramref name="minLambda"/>, <paramref name="maxLambda"/>] that maximises the
     /// Laplace model evidence <see cref="LaplaceLoraPosterior.ModelEvidence"/>, and that evidence.
@@ -16,7 +19,7 @@ public static class PriorTuning
     /// </summary>
     /// <param name="logLikelihood">log p(D | theta_MAP) summed over the data that gave the factors (<see cref="KfacFitResult.LogLikelihood"/>).</param>
     public static (double PriorPrecision, double LogEvidence) MaximiseEvidence(LaplaceLoraPosterior posterior, double logLikelihood,
-        double minLambda = 1e-4, double maxLambda = 1e6)
+        double minLambda = DefaultMinLambda, double maxLambda = DefaultMaxLambda)
     {
         ArgumentNullException.ThrowIfNull(posterior);
         var (lambda, evidence) = LogScaleSearch.Maximise(l => posterior.ModelEvidence(logLikelihood, l), minLambda, maxLambda);
@@ -30,7 +33,7 @@ public static class PriorTuning
     /// so the coarse grid chooses the basin; NaN counts as infinitely bad.
     /// </summary>
     public static (double PriorPrecision, double Nll) MinimiseValidationNll(Func<double, double> nllAtLambda,
-        double minLambda = 1e-4, double maxLambda = 1e6)
+        double minLambda = DefaultMinLambda, double maxLambda = DefaultMaxLambda)
     {
         ArgumentNullException.ThrowIfNull(nllAtLambda);
         var (lambda, negated) = LogScaleSearch.Maximise(l => -nllAtLambda(l), minLambda, maxLambda);
