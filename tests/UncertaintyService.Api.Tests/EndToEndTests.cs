@@ -94,6 +94,16 @@ public class EndToEndTests : IDisposable
             await Task.Delay(300);
             Assert.False(Snapshot(output).Contains("fail:", StringComparison.Ordinal), "after 413: " + Snapshot(output));
 
+            // The amplifier, 2,000,000 unknown template fields (28 MB), announced by its length:
+            // refused before it is sent, without the memory to read it.
+            long rssBefore = ResidentBytes(process.Id);
+            var clock = Stopwatch.StartNew();
+            string refused = await Raw(port, "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 28000000\r\n\r\n{\"adapter\":\"yes-no\",\"inputs\":[{\"k0\":\"v\"");
+            Assert.True(refused.StartsWith("HTTP/1.1 413", StringComparison.Ordinal), refused);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"refused after {clock.Elapsed}");
+            long grown = ResidentBytes(process.Id) - rssBefore;
+            Assert.True(grown < 100L << 20, $"resident memory grew by {grown >> 20} MiB");
+
             // A chunk size no one can send: 400.
             string answer = await Raw(port, "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n{}\r\n0\r\n\r\n");
             Assert.True(answer.StartsWith("HTTP/1.1 400", StringComparison.Ordinal), $"{answer}\n{Snapshot(output)}");
@@ -164,6 +174,12 @@ public class EndToEndTests : IDisposable
         {
             if (!process.HasExited) process.Kill(entireProcessTree: true);
         }
+    }
+
+    private static long ResidentBytes(int pid)
+    {
+        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
     }
 
     private static string Snapshot(System.Text.StringBuilder output)
