@@ -17,8 +17,19 @@ public class FuzzTests(SharedService service) : IClassFixture<SharedService>
 
     internal static string RandomBody(Random random)
     {
-        switch (random.Next(6))
+        switch (random.Next(8))
         {
+            case 6: // the edge cases of the JSON policy: keys in another case, keys twice, many fields, deep nesting
+                return random.Next(4) switch
+                {
+                    0 => "{\"adapter\":\"yes-no\",\"prompts\":[\"x\"],\"" + (random.Next(2) == 0 ? "Adapter" : "PROMPTS") + "\":\"multiple-choice\"}",
+                    1 => "{\"adapter\":\"yes-no\",\"adapter\":\"multiple-choice\",\"prompts\":[\"x\"]}",
+                    2 => "{\"adapter\":\"yes-no\",\"inputs\":[{" + string.Join(",", Enumerable.Range(0, random.Next(1, 5000)).Select(i => $"\"k{i}\":\"v\"")) + "}]}",
+                    _ => "{\"adapter\":\"yes-no\",\"prompts\":" + new string('[', random.Next(10, 3000)) + "\"x\"" + new string(']', random.Next(10, 3000)) + "}",
+                };
+            case 7: // a valid body cut short or with a stray byte
+                var valid = "{\"adapter\":\"yes-no\",\"prompts\":[\"Question: is it?\\nAnswer:\"],\"samples\":50}";
+                return random.Next(2) == 0 ? valid[..random.Next(valid.Length)] : valid.Insert(random.Next(valid.Length), ((char)random.Next(1, 0x7f)).ToString());
             case 0: // random bytes as text
                 return Encoding.Latin1.GetString(Enumerable.Range(0, random.Next(0, 200)).Select(_ => (byte)random.Next(256)).ToArray());
             case 1: // random fragments
