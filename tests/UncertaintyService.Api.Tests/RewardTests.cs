@@ -177,6 +177,48 @@ public class RewardTests(RewardService service) : IClassFixture<RewardService>
         await (await client.PostAsync("/v1/reward/yes-no/get_reward", Json.Body("""{"query":["ok"]}"""))).AssertProblem(422, "adapter");
     }
 
+    [Theory]
+    [InlineData("mean", null)]
+    [InlineData("lower_bound", 2.0)]
+    [InlineData("uncertainty_weighted", 0.5)]
+    public async Task TheRiskSettingGivesTheScoreItNamesBesideMeanAndVariance(string risk, double? coefficient)
+    {
+        var body = await Ok("/v1/reward", new
+        {
+            adapter = "reward", method = "laplace", risk, risk_coefficient = coefficient,
+            items = new[] { new { prompt = Prompt, response = "wonderful" } },
+            pairs = (object?)null,
+        });
+        var item = body["items"]![0]!;
+        double m = item["reward_mean"]!.GetValue<double>(), v = item["reward_variance"]!.GetValue<double>();
+        double expected = risk switch { "lower_bound" => m - 2.0 * Math.Sqrt(v), "uncertainty_weighted" => m - 0.5 * v, _ => m };
+        Assert.True(v > 0);
+        Assert.Equal(expected, item["score"]!.GetValue<double>(), 12);
+        Assert.Equal(risk, body["metadata"]!["risk"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task TheOpenRlhfAliasLogsTheVarianceInExtraLogsAndTakesTheRiskFromItsQueryString()
+    {
+        var plain = await Ok("/v1/reward/reward/get_reward", new { query = new[] { $"{Prompt} wonderful", $"{Prompt} dreadful" } });
+        var means = plain["extra_logs"]!["reward_mean"].Doubles();
+        var variances = plain["extra_logs"]!["reward_variance"].Doubles();
+        Assert.Equal(plain["rewards"].Doubles(), means);
+        Assert.Equal(variances.Select(Math.Sqrt), plain["extra_logs"]!["reward_std"].Doubles());
+
+        var cautious = await Ok("/v1/reward/reward/get_reward?risk=lower_bound&risk_coefficient=1.5", new { query = new[] { $"{Prompt} wonderful", $"{Prompt} dreadful" } });
+        Assert.Equal(means.Select((mu, i) => mu - 1.5 * Math.Sqrt(variances[i])).ToArray(), cautious["rewards"].Doubles(), new Tolerance(1e-9));
+        Assert.Equal(cautious["rewards"].Doubles(), cautious["scores"].Doubles());
+
+        await (await client.PostJson("/v1/reward/reward/get_reward?risk=optimistic", new { query = new[] { "x" } })).AssertProblem(422, "risk");
+    }
+
+    private sealed class Tolerance(double epsilon) : IEqualityComparer<double>
+    {
+        public bool Equals(double a, double b) => Math.Abs(a - b) <= epsilon;
+        public int GetHashCode(double value) => 0;
+    }
+
     [Fact]
     public async Task TokenizeShowsTheFilledRewardTemplateAndRefusesLabels()
     {

@@ -4,7 +4,7 @@ using UncertaintyService.Api.Serving;
 namespace UncertaintyService.Api.Hosting;
 
 /// <summary>
-/// Every /v1 request, whatever became of it, is counted once (<c>uncertainty.requests</c> by route,
+/// Every API request (/v1 and the compatible routes), whatever became of it, is counted once (<c>uncertainty.requests</c> by route,
 /// status code, status class and error kind, with adapter and method where the request named them),
 /// timed once (<c>uncertainty.request.duration</c>, buckets from 1 ms to 60 s) and logged as one
 /// access line. Endpoints name the adapter and method with <see cref="Tag"/>; the exception handler
@@ -26,7 +26,7 @@ public sealed class RequestOutcomes(RequestDelegate next, ServiceTelemetry telem
 
     public async Task InvokeAsync(HttpContext context)
     {
-        if (!context.Request.Path.StartsWithSegments("/v1"))
+        if (!IsApi(context.Request.Path))
         {
             await next(context);
             return;
@@ -41,6 +41,10 @@ public sealed class RequestOutcomes(RequestDelegate next, ServiceTelemetry telem
             Record(context, Stopwatch.GetElapsedTime(start));
         }
     }
+
+    // The service's own routes and the compatible ones; not health probes, metrics scrapes or Swagger.
+    private static bool IsApi(PathString path) =>
+        path.StartsWithSegments("/v1") || path.StartsWithSegments("/classify") || path.StartsWithSegments("/tei");
 
     private void Record(HttpContext context, TimeSpan elapsed)
     {

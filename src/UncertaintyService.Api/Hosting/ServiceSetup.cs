@@ -92,6 +92,7 @@ public static class ServiceSetup
         TokenizeEndpoints.Map(v1);
         AdapterEndpoints.Map(v1);
         AdminEndpoints.Map(v1);
+        CompatibleEndpoints.Map(app);
         return app;
     }
 

@@ -35,7 +35,18 @@ public sealed class SuccessExamplesFilter : IOperationFilter
               "human_votes":{"mae":0.314,"brier":0.1446,"correlation":0.137,"cross_entropy":0.731,"vote_entropy":0.344}}}},"ece_bins":15}}
             """,
         ["OpenRlhfReward"] = """
-            {"rewards":[0.412,-0.351],"scores":[0.412,-0.351],"reward_variances":[0.087,0.091]}
+            {"rewards":[0.232],"scores":[0.232],"reward_variances":[1.122],
+             "extra_logs":{"reward_mean":[1.292],"reward_variance":[1.122],"reward_std":[1.059]}}
+            """,
+        ["VllmClassify"] = """
+            {"id":"classify-46ef8840c6464734b37019db4742074a","object":"list","created":1796304261,"model":"spam",
+             "data":[{"index":0,"label":"ham","probs":[0.326,0.674],"num_classes":2,
+              "uncertainty":{"method":"laplace","labels":["spam","ham"],"logit_mean":[-2.314,0.760],"logit_variance":[12.88,31.08],
+               "probs_map":[0.044,0.956],"probs_probit":[0.241,0.759],"probs_std":[0.416,0.416],"total_entropy":0.651,"aleatoric":0.182,"epistemic":0.469}}],
+             "usage":{"prompt_tokens":29,"total_tokens":29,"completion_tokens":0}}
+            """,
+        ["TeiPredict"] = """
+            [{"score":0.674,"label":"ham"},{"score":0.326,"label":"spam"}]
             """,
         ["ListModels"] = """
             [{"name":"demo","model_type":"llama","hidden_size":128,"layers":4,"vocab_size":32000,"dtype":"float32","device":"cpu","adapters":["spam","wordnet-mcq"]}]

@@ -34,25 +34,32 @@ public static class ClassifyEndpoints
         IOptions<ServiceOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
     {
         var request = await RequestJson.Read<ClassifyRequest>(context.Request, json.Value.SerializerOptions);
+        var (job, outcome, covariance, approximation) = await Run(request, context, registry, worker, options.Value);
+        return TypedResults.Ok(Respond(job, outcome, covariance, approximation));
+    }
+
+    /// <summary>
+    /// Validates a classify request, queues it and waits for its answer within the request timeout: the
+    /// one path of /v1/classify and of the compatible routes (vLLM /classify, TEI /predict) built on it.
+    /// </summary>
+    public static async Task<(ClassificationJob Job, ClassificationOutcome Outcome, CovarianceMode Covariance, string Approximation)> Run(
+        ClassifyRequest request, HttpContext context, AdapterRegistry registry, InferenceWorker worker, ServiceOptions options)
+    {
         if (!registry.Ready)
             throw new ServiceException(ErrorKind.NotReady, "Not ready", "Models are still loading; retry shortly.");
-
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        deadline.CancelAfter(TimeSpan.FromSeconds(options.Value.RequestTimeoutSeconds));
-        var (job, covariance, approximation) = new ClassifyValidator(registry, options.Value.Limits).Validate(request, deadline.Token);
-
+        deadline.CancelAfter(TimeSpan.FromSeconds(options.RequestTimeoutSeconds));
+        var (job, covariance, approximation) = new ClassifyValidator(registry, options.Limits).Validate(request, deadline.Token);
         Hosting.RequestOutcomes.Tag(context, job.Adapter.Id, job.Method);
-        ClassificationOutcome outcome;
         try
         {
-            outcome = await worker.Submit(job).WaitAsync(deadline.Token);
+            return (job, await worker.Submit(job).WaitAsync(deadline.Token), covariance, approximation);
         }
         catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
         {
             throw new ServiceException(ErrorKind.Timeout, "Timed out",
-                $"The request did not finish within {options.Value.RequestTimeoutSeconds} s; the service is busy, retry shortly.");
+                $"The request did not finish within {options.RequestTimeoutSeconds} s; the service is busy, retry shortly.");
         }
-        return TypedResults.Ok(Respond(job, outcome, covariance, approximation));
     }
 
     private static ClassifyResponse Respond(ClassificationJob job, ClassificationOutcome outcome, CovarianceMode covariance, string approximation)

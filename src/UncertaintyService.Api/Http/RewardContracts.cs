@@ -36,6 +36,17 @@ public sealed record RewardRequest
     /// </summary>
     /// <example>mc</example>
     public string? Approximation { get; init; }
+
+    /// <summary>
+    /// The score returned beside each reward's mean and variance: mean (default), lower_bound (mean - beta std) or
+    /// uncertainty_weighted (mean - lambda variance).
+    /// </summary>
+    /// <example>lower_bound</example>
+    public string? Risk { get; init; }
+
+    /// <summary>beta of lower_bound or lambda of uncertainty_weighted (default 1).</summary>
+    /// <example>1.0</example>
+    public double? RiskCoefficient { get; init; }
 }
 
 /// <summary>One text to score.</summary>
@@ -66,7 +77,8 @@ public sealed record RewardResponse(IReadOnlyList<RewardItemResult>? Items, IRea
 
 /// <param name="RewardMean">The reward at theta_MAP (the posterior mean of the linearised reward).</param>
 /// <param name="RewardVariance">Its posterior variance (0 for map).</param>
-public sealed record RewardItemResult(double RewardMean, double RewardVariance);
+/// <param name="Score">The reward under the request's risk setting (the mean unless risk says otherwise).</param>
+public sealed record RewardItemResult(double RewardMean, double RewardVariance, double Score);
 
 /// <summary>One pair's joint reward Gaussian and its preference probabilities.</summary>
 /// <param name="PChosenPreferred">Bradley-Terry predictive E[sigmoid(r_c - r_r)] over the joint Gaussian (Monte Carlo or probit, per approximation).</param>
@@ -77,13 +89,16 @@ public sealed record RewardItemResult(double RewardMean, double RewardVariance);
 public sealed record RewardPairResult(
     double ChosenRewardMean, double ChosenRewardVariance, double RejectedRewardMean, double RejectedRewardVariance, double RewardCovariance,
     double DifferenceMean, double DifferenceVariance,
-    double PChosenPreferred, double? PChosenPreferredStd, double PChosenPreferredProbit, double PRewardHigher, double PMap);
+    double PChosenPreferred, double? PChosenPreferredStd, double PChosenPreferredProbit, double PRewardHigher, double PMap,
+    double ChosenScore, double RejectedScore);
 
 /// <param name="Samples">laplace: Monte Carlo draws per pair (0: closed forms only); a sampled method: weight samples; 0 for map.</param>
 /// <param name="Seed">Seed of pair 0; pair i used seed + i.</param>
 /// <param name="BatchTexts">Texts in the forward pass this request shared (a pair counts two).</param>
+/// <param name="Risk">How score was computed: mean, lower_bound or uncertainty_weighted.</param>
+/// <param name="RiskCoefficient">Its beta or lambda (0 for mean).</param>
 public sealed record RewardMetadata(string Adapter, string AdapterSha256, string Bundle, string Method, double? PriorPrecision, int Samples, ulong Seed,
-    string Approximation, int BatchTexts, IReadOnlyDictionary<string, double> TimingsMs);
+    string Approximation, int BatchTexts, IReadOnlyDictionary<string, double> TimingsMs, string Risk, double RiskCoefficient);
 
 /// <summary>OpenRLHF's remote reward model request: each query is prompt and response already joined.</summary>
 public sealed record OpenRlhfRewardRequest
@@ -99,7 +114,8 @@ public sealed record OpenRlhfRewardRequest
     public IReadOnlyList<string?>? Labels { get; init; }
 }
 
-/// <param name="Rewards">Reward mean per query, as OpenRLHF reads it.</param>
+/// <param name="Rewards">The score per query under the route's risk setting (the reward mean by default), as OpenRLHF reads it.</param>
 /// <param name="Scores">The same numbers under the name newer OpenRLHF clients read.</param>
 /// <param name="RewardVariances">Posterior variance per query (0 for map).</param>
-public sealed record OpenRlhfRewardResponse(double[] Rewards, double[] Scores, double[] RewardVariances);
+/// <param name="ExtraLogs">Per query lists OpenRLHF logs to its dashboards unchanged: reward_mean, reward_variance, reward_std.</param>
+public sealed record OpenRlhfRewardResponse(double[] Rewards, double[] Scores, double[] RewardVariances, IReadOnlyDictionary<string, double[]> ExtraLogs);

@@ -25,7 +25,9 @@ public static class RewardEndpoints
             .WithName("OpenRlhfReward")
             .WithSummary("OpenRLHF remote reward model: {\"query\": [texts]} -> {\"rewards\": [...]}, plus the variances")
             .WithDescription("Point OpenRLHF's --remote_rm_url at this route. Each query is prompt and response already joined; "
-                + "the adapter's default method scores it. prompts and labels, which newer OpenRLHF clients send, are accepted and ignored.")
+                + "the adapter's default method scores it. prompts and labels, which newer OpenRLHF clients send, are accepted and ignored. "
+                + "The query string may set risk (mean, lower_bound, uncertainty_weighted) and risk_coefficient, since OpenRLHF's body cannot; "
+                + "extra_logs carries each query's reward mean, variance and standard deviation for OpenRLHF's dashboards.")
             .WithTags("Reward")
             .Accepts<OpenRlhfRewardRequest>("application/json")
             .Produces<OpenRlhfRewardResponse>()
@@ -49,21 +51,37 @@ public static class RewardEndpoints
         var request = await RequestJson.Read<RewardRequest>(context.Request, json.Value.SerializerOptions);
         RequireReady(registry);
         using var deadline = Deadline(context, options.Value);
-        var (job, approximation) = new RewardValidator(registry, options.Value.Limits).Validate(request, deadline.Token);
+        var (job, approximation, risk) = new RewardValidator(registry, options.Value.Limits).Validate(request, deadline.Token);
         var outcome = await Run(worker, job, deadline, context, options.Value);
-        return TypedResults.Ok(Respond(job, outcome, approximation));
+        return TypedResults.Ok(Respond(job, outcome, approximation, risk));
     }
 
     private static async Task<IResult> OpenRlhf(string adapter, HttpContext context, AdapterRegistry registry, InferenceWorker worker,
-        IOptions<ServiceOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
+        IOptions<ServiceOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, string? risk, string? risk_coefficient)
     {
         var request = await RequestJson.Read<OpenRlhfRewardRequest>(context.Request, json.Value.SerializerOptions);
         RequireReady(registry);
+        var riskErrors = new FieldErrors();
+        double? coefficient = null;
+        if (risk_coefficient is not null)
+        {
+            if (double.TryParse(risk_coefficient, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double c)) coefficient = c;
+            else riskErrors.Add("risk_coefficient", $"'{risk_coefficient}' is not a number");
+        }
+        var chosenRisk = RewardRisk.Read(risk, coefficient, riskErrors);
+        riskErrors.ThrowIfAny();
         using var deadline = Deadline(context, options.Value);
         var job = new RewardValidator(registry, options.Value.Limits).Validate(adapter, request, deadline.Token);
         var outcome = await Run(worker, job, deadline, context, options.Value);
-        var rewards = outcome.Items!.Select(i => i.Mean).ToArray();
-        return TypedResults.Ok(new OpenRlhfRewardResponse(rewards, rewards, [.. outcome.Items!.Select(i => i.Variance)]));
+        var items = outcome.Items!;
+        var scores = items.Select(i => chosenRisk.Score(i.Mean, i.Variance)).ToArray();
+        var variances = items.Select(i => i.Variance).ToArray();
+        return TypedResults.Ok(new OpenRlhfRewardResponse(scores, scores, variances, new Dictionary<string, double[]>
+        {
+            ["reward_mean"] = [.. items.Select(i => i.Mean)],
+            ["reward_variance"] = variances,
+            ["reward_std"] = [.. variances.Select(v => Math.Sqrt(Math.Max(v, 0)))],
+        }));
     }
 
     private static void RequireReady(AdapterRegistry registry)
@@ -96,7 +114,7 @@ public static class RewardEndpoints
         return outcome;
     }
 
-    private static RewardResponse Respond(RewardJob job, RewardOutcome outcome, string approximation)
+    private static RewardResponse Respond(RewardJob job, RewardOutcome outcome, string approximation, RewardRisk risk)
     {
         var adapter = job.Adapter;
         var t = outcome.Timings;
@@ -110,14 +128,15 @@ public static class RewardEndpoints
                 ["covariance"] = Math.Round(t.Covariance, 3),
                 ["sampling"] = Math.Round(t.Sampling, 3),
                 ["total"] = Math.Round(t.Total, 3),
-            });
+            }, risk.Kind, risk.Coefficient);
         return new RewardResponse(
-            outcome.Items?.Select(i => new RewardItemResult(i.Mean, i.Variance)).ToList(),
-            outcome.Pairs?.Select(Result).ToList(),
+            outcome.Items?.Select(i => new RewardItemResult(i.Mean, i.Variance, risk.Score(i.Mean, i.Variance))).ToList(),
+            outcome.Pairs?.Select(p => Result(p, risk)).ToList(),
             metadata, adapter.CalibrationSummary);
     }
 
-    private static RewardPairResult Result(PreferencePrediction p) => new(
+    private static RewardPairResult Result(PreferencePrediction p, RewardRisk risk) => new(
         p.ChosenMean, p.ChosenVariance, p.RejectedMean, p.RejectedVariance, p.Covariance, p.DifferenceMean, p.DifferenceVariance,
-        p.PChosenPreferred, p.PChosenPreferredStd, p.PProbit, p.PRewardHigher, p.PMap);
+        p.PChosenPreferred, p.PChosenPreferredStd, p.PProbit, p.PRewardHigher, p.PMap,
+        risk.Score(p.ChosenMean, p.ChosenVariance), risk.Score(p.RejectedMean, p.RejectedVariance));
 }

@@ -14,14 +14,14 @@ public sealed class RewardValidator(AdapterRegistry registry, LimitOptions limit
     private readonly FieldErrors errors = new();
 
     /// <summary>The job holds a lease on the adapter version it was validated against; the worker ends it.</summary>
-    public (RewardJob Job, string Approximation) Validate(RewardRequest request, CancellationToken cancellation) =>
+    public (RewardJob Job, string Approximation, RewardRisk Risk) Validate(RewardRequest request, CancellationToken cancellation) =>
         WithLease(request.Adapter, lease => Validate(request, lease, cancellation));
 
     /// <summary>The OpenRLHF alias: every query is one text, scored with the adapter's default method.</summary>
     public RewardJob Validate(string adapterId, OpenRlhfRewardRequest request, CancellationToken cancellation) =>
         WithLease(adapterId, lease => Validate(request, lease, cancellation));
 
-    private (RewardJob Job, string Approximation) Validate(RewardRequest request, AdapterLease lease, CancellationToken cancellation)
+    private (RewardJob Job, string Approximation, RewardRisk Risk) Validate(RewardRequest request, AdapterLease lease, CancellationToken cancellation)
     {
         var adapter = lease.Adapter;
         List<int[]>? texts = null, rejected = null;
@@ -56,13 +56,14 @@ public sealed class RewardValidator(AdapterRegistry registry, LimitOptions limit
         string approximation = request.Approximation ?? "mc";
         if (!Approximations.Contains(approximation))
             Fail("approximation", $"'{approximation}' is not one of {string.Join(", ", Approximations)}");
+        var risk = RewardRisk.Read(request.Risk, request.RiskCoefficient, errors);
         ThrowIfInvalid();
         ulong seed = request.Seed ?? BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)) >> 11;
         // A Gaussian's Monte Carlo draws are what approximation=mc asks for; probit uses none. Weight samples are forward passes either way.
         if (method!.Samples == SampleMeaning.GaussianDraws && approximation != "mc") samples = 0;
         var job = new RewardJob(lease, method, texts!, rejected, samples, seed, cancellation);
         RequestCostLimit.Check(job, limits);
-        return (job, approximation);
+        return (job, approximation, risk);
     }
 
     private RewardJob Validate(OpenRlhfRewardRequest request, AdapterLease lease, CancellationToken cancellation)
