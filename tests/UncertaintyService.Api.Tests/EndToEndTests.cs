@@ -13,7 +13,7 @@ public class EndToEndTests : IDisposable
     [Fact]
     public async Task ServiceProcessServesClassifyAndDrainsOnShutdown()
     {
-        var (process, output, client) = await StartService(new Dictionary<string, string>());
+        var (process, output, client) = await ServiceProcess.Start(models.Root, new Dictionary<string, string>());
         using var _ = process;
         using var __ = client;
         try
@@ -45,7 +45,7 @@ public class EndToEndTests : IDisposable
     [Fact]
     public async Task ShutdownFailsWhatIsLeftWith503OnceTheDrainTimeIsOver()
     {
-        var (process, output, client) = await StartService(new Dictionary<string, string>
+        var (process, output, client) = await ServiceProcess.Start(models.Root, new Dictionary<string, string>
         {
             ["UncertaintyService__Batching__DrainSeconds"] = "1",
             ["UncertaintyService__Limits__MaxPromptTokens"] = "64",
@@ -82,7 +82,7 @@ public class EndToEndTests : IDisposable
     [Fact]
     public async Task BadTransfersAndClientsThatLeaveGet4xxOrNothingNeverA500OrAnErrorLog()
     {
-        var (process, output, client) = await StartService(new Dictionary<string, string> { ["UncertaintyService__Limits__MaxBodyBytes"] = "100000" });
+        var (process, output, client) = await ServiceProcess.Start(models.Root, new Dictionary<string, string> { ["UncertaintyService__Limits__MaxBodyBytes"] = "100000" });
         using var _ = process;
         using var __ = client;
         int port = client.BaseAddress!.Port;
@@ -134,7 +134,7 @@ public class EndToEndTests : IDisposable
     public async Task WithTheImagesLoggingSettingsEveryLineIsJsonAndEachRequestHasOneAccessLineWithItsTraceId()
     {
         // The environment docker/Dockerfile sets.
-        var (process, output, client) = await StartService(new Dictionary<string, string>
+        var (process, output, client) = await ServiceProcess.Start(models.Root, new Dictionary<string, string>
         {
             ["Logging__Console__FormatterName"] = "json",
             ["Logging__Console__FormatterOptions__IncludeScopes"] = "true",
@@ -207,56 +207,6 @@ public class EndToEndTests : IDisposable
             "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50000\r\n\r\n{\"adapter\":\"yes-no\",\"prompts\":[\"" + new string('y', 20_000)));
         await Task.Delay(50);
         socket.Client.Close();
-    }
-
-    // Starts the built service on a free loopback port over the test bundle and waits until it is ready.
-    private async Task<(Process Process, System.Text.StringBuilder Output, HttpClient Client)> StartService(Dictionary<string, string> environment)
-    {
-        int port = FreeLoopbackPort();
-        var start = new ProcessStartInfo("dotnet", ["UncertaintyService.Api.dll", "--urls", $"http://127.0.0.1:{port}"])
-        {
-            WorkingDirectory = AppContext.BaseDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.Environment["UncertaintyService__ModelRoot"] = models.Root;
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        foreach (var (key, value) in environment) start.Environment[key] = value;
-        var process = Process.Start(start)!;
-        var output = new System.Text.StringBuilder();
-        process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
-        await WaitReady(client, process, output);
-        return (process, output, client);
-    }
-
-    private static async Task WaitReady(HttpClient client, Process process, System.Text.StringBuilder output)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(90))
-        {
-            if (process.HasExited) throw new InvalidOperationException($"The service exited with {process.ExitCode}:\n{output}");
-            try
-            {
-                if ((await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK) return;
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-            await Task.Delay(100);
-        }
-        throw new TimeoutException($"The service was not ready within 90 s:\n{output}");
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public void Dispose() => models.Dispose();

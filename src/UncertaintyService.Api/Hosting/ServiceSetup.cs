@@ -69,6 +69,10 @@ public static class ServiceSetup
         app.UseMiddleware<RequestOutcomes>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        // The page at / (wwwroot beside the binary: plain HTML, CSS and a script, no front-end build).
+        var page = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(Path.Combine(AppContext.BaseDirectory, "wwwroot"));
+        app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = page });
+        app.UseStaticFiles(new StaticFileOptions { FileProvider = page });
         app.UseSwagger();
         app.UseSwaggerUI(o => o.DocumentTitle = "UncertaintyService");
         app.MapPrometheusScrapingEndpoint("/metrics");

@@ -29,6 +29,22 @@ public static class AdapterEndpoints
             .WithName("GetAdapter").WithSummary("One adapter with its posterior and full calibration metadata").WithTags("Adapters")
             .Produces<AdapterDetails>()
             .ProducesProblem(StatusCodes.Status404NotFound);
+        MapRead(v1, "/adapters/{id}/reliability/{split}/{method}.svg", Reliability)
+            .WithName("ReliabilityDiagram").WithSummary("The reliability diagram of one split and method of the adapter's calibration.json, as SVG").WithTags("Adapters")
+            .Produces(StatusCodes.Status200OK, contentType: "image/svg+xml")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+    }
+
+    private static IResult Reliability(string id, string split, string method, AdapterRegistry registry)
+    {
+        var adapter = registry.Find(id)
+            ?? throw new ServiceException(ErrorKind.NotFound, "Adapter not found", $"'{id}' is not loaded; GET /v1/adapters lists the adapters");
+        var metrics = adapter.Calibration?.Splits.GetValueOrDefault(split)?.GetValueOrDefault(method)
+            ?? throw new ServiceException(ErrorKind.NotFound, "No reliability diagram",
+                $"'{id}' has no calibration for split '{split}' and method '{method}'; GET /v1/adapters/{id} lists what its calibration.json holds");
+        if (metrics.Bins is not { Count: > 0 })
+            throw new ServiceException(ErrorKind.NotFound, "No reliability diagram", $"'{id}' calibration for {split}/{method} has no bins");
+        return TypedResults.Text(ReliabilitySvg.Render($"{id} · {split} · {method}", metrics), "image/svg+xml");
     }
 
     private static IResult Models(AdapterRegistry registry)
