@@ -35,6 +35,8 @@ public sealed class ModelHost(
 
     private void LoadAll(CancellationToken stoppingToken)
     {
+        logger.LogInformation("Loading {Count} bundle(s) from {Root} onto {Device}; /health/ready answers 200 once they can serve",
+            options.Value.Bundles.Count, paths.Root, Device);
         foreach (var bundle in options.Value.Bundles)
         {
             stoppingToken.ThrowIfCancellationRequested();

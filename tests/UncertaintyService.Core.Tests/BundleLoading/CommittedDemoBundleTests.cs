@@ -21,6 +21,13 @@ public class CommittedDemoBundleTests
         Assert.Equal(["map", "laplace", "blob", "swag", "ensemble", "svgd", "mc_dropout"], adapters["spam"].Methods);
         Assert.Equal(adapters["spam"].Methods, adapters["wordnet-mcq"].Methods);
 
+        // README's examples show the versions of the committed adapters.
+        var shown = System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(RepositoryFiles.Path("README.md")),
+            "\"adapter\":\"([a-z-]+)\",\"adapter_sha256\":\"([0-9a-f]+)…\"");
+        Assert.NotEmpty(shown);
+        foreach (System.Text.RegularExpressions.Match m in shown)
+            Assert.StartsWith(m.Groups[2].Value, adapters[m.Groups[1].Value].Sha256);
+
         var prompt = loadedBase.Tokenizer.EncodePrompt("E-mail:\nCheap watches, click here now!\nIs this e-mail spam? Answer:");
         var chosen = loadedBase.Tokenizer.EncodePrompt("Which word is more positive? wonderful");
         var rejected = loadedBase.Tokenizer.EncodePrompt("Which word is more positive? dreadful");
