@@ -27,6 +27,7 @@ public static class CliApplication
         FitSwagCommand.Create(),
         FitEnsembleCommand.Create(),
         FitMcDropoutCommand.Create(),
+        FitTemperatureCommand.Create(),
         EvaluateCommand.Create(),
         FinetuneRewardCommand.Create(),
         FitKfacRewardCommand.Create(),

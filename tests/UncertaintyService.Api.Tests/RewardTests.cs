@@ -213,11 +213,6 @@ public class RewardTests(RewardService service) : IClassFixture<RewardService>
         await (await client.PostJson("/v1/reward/reward/get_reward?risk=optimistic", new { query = new[] { "x" } })).AssertProblem(422, "risk");
     }
 
-    private sealed class Tolerance(double epsilon) : IEqualityComparer<double>
-    {
-        public bool Equals(double a, double b) => Math.Abs(a - b) <= epsilon;
-        public int GetHashCode(double value) => 0;
-    }
 
     [Fact]
     public async Task TokenizeShowsTheFilledRewardTemplateAndRefusesLabels()

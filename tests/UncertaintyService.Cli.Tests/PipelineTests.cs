@@ -29,6 +29,7 @@ public class PipelineTests : IDisposable
             "--rank", "2", "--targets", "q_proj", "v_proj", "--steps", "30", "--lr", "5e-3", "--batch-size", "8"));
         Assert.Equal(0, Run("fit-kfac", "--base", baseFolder, "--adapter", adapter, "--data", data, "--train-size", "24"));
         Assert.Equal(0, Run("tune-prior", "--base", baseFolder, "--adapter", adapter, "--data", data, "--train-size", "24"));
+        Assert.Equal(0, Run("fit-temperature", "--base", baseFolder, "--adapter", adapter, "--data", data));
         Assert.Equal(0, Run("evaluate", "--base", baseFolder, "--adapter", adapter, "--data", data, "--samples", "50"));
 
         var posterior = PosteriorConfig.Load(Path.Combine(adapter, PosteriorConfig.FileName));
@@ -36,12 +37,13 @@ public class PipelineTests : IDisposable
         Assert.Equal(24, posterior.NExamples);
         var report = CalibrationReport.Load(Path.Combine(adapter, CalibrationReport.FileName));
         Assert.Equal(["ood", "test", "validation"], report.Splits.Keys.Order());
-        Assert.All(report.Splits.Values, methods => Assert.Equal(["laplace", "laplace_probit", "map"], methods.Keys.Order()));
+        Assert.All(report.Splits.Values, methods => Assert.Equal(["laplace", "laplace_probit", "map", "temperature"], methods.Keys.Order()));
         Assert.Equal(8, report.Splits["test"]["map"].N);
         Assert.True(File.Exists(Path.Combine(adapter, "reliability-test.png")));
 
         var loaded = BundleLoader.LoadAdapter(BundleLoader.LoadBase("demo", bundle, ScalarType.Float32, CPU), "parity", adapter);
-        Assert.Equal(["map", "laplace"], loaded.Methods);
+        Assert.Equal(["map", "temperature", "laplace"], loaded.Methods);
+        Assert.InRange(PosteriorConfig.Load(Path.Combine(adapter, PosteriorConfig.FileName)).Temperature!.Value, 0.01, 100);
         Assert.Equal(posterior.PriorPrecision, loaded.Laplace!.PriorPrecision);
     }
 
@@ -62,12 +64,13 @@ public class PipelineTests : IDisposable
         Assert.Equal($"error: {adapter} is a reward (score head) adapter; this posterior is fitted for classification adapters "
             + "(fit-ensemble without --svgd and fit-mc-dropout take reward adapters).", error.ToString().TrimEnd());
         Assert.False(File.Exists(Path.Combine(adapter, "svgd.safetensors")));
+        Assert.Equal(0, Run("fit-temperature", "--base", baseFolder, "--adapter", adapter, "--data", data));
         Assert.Equal(0, Run("evaluate-reward", "--base", baseFolder, "--adapter", adapter, "--data", data, "--samples", "50"));
 
         var report = CalibrationReport.Load(Path.Combine(adapter, CalibrationReport.FileName));
-        Assert.All(report.Splits.Values, methods => Assert.Equal(["ensemble", "map", "mc_dropout"], methods.Keys.Order()));
+        Assert.All(report.Splits.Values, methods => Assert.Equal(["ensemble", "map", "mc_dropout", "temperature"], methods.Keys.Order()));
         var loaded = BundleLoader.LoadAdapter(BundleLoader.LoadBase("demo", bundle, ScalarType.Float32, CPU), "brightness", adapter);
-        Assert.Equal(["map", "ensemble", "mc_dropout"], loaded.Methods);
+        Assert.Equal(["map", "temperature", "ensemble", "mc_dropout"], loaded.Methods);
         var ensemble = (ParticlePosterior)loaded.Sampled["ensemble"];
         Assert.Equal(3, ensemble.Members);
         // Each member trained its own score head from its own seed.

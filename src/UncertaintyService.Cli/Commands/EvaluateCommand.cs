@@ -61,6 +61,12 @@ internal static class EvaluateCommand
                 var mapLogits = BatchedPredictions.MapLogits(pipeline.Model, pipeline.Adapter, prompts, pipeline.ClassIndices, batch);
                 if (wanted.Contains("map"))
                     methods["map"] = CalibrationMetricsCalculator.Compute(mapLogits.Select(BatchedPredictions.Softmax).ToArray(), labels.ToArray());
+                if (wanted.Contains(TemperatureMethod.MethodName) && config.Temperature is { } temperature)
+                {
+                    methods[TemperatureMethod.MethodName] = CalibrationMetricsCalculator.Compute(
+                        mapLogits.Select(z => BatchedPredictions.Softmax(z.Select(x => x / temperature.Value).ToArray())).ToArray(), labels.ToArray());
+                    perPrompt[TemperatureMethod.MethodName] = timer.Elapsed.TotalMilliseconds / prompts.Count;
+                }
                 perPrompt["map"] = timer.Elapsed.TotalMilliseconds / prompts.Count;
                 if (laplace is not null)
                 {

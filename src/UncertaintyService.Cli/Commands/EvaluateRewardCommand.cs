@@ -36,6 +36,8 @@ internal static class EvaluateRewardCommand
             var pipeline = RewardPipeline.Load(parse.GetValue(baseFolder)!.FullName, parse.GetValue(adapter)!.FullName, parse.GetValue(data)!.FullName);
             var config = PosteriorConfig.LoadOrDefault(pipeline.AdapterFolder);
             var methodsToRun = new List<(string Name, IPredictiveMethod Method, int Samples)> { (MapMethod.MethodName, new MapMethod(pipeline.Adapter), 0) };
+            if (config.Temperature is { } temperature)
+                methodsToRun.Add((TemperatureMethod.MethodName, new TemperatureMethod(pipeline.Adapter, temperature.Value), 0));
             if (config.PriorPrecision is not null)
                 methodsToRun.Add((LaplaceLoraPosterior.MethodName, config.LoadLaplace(pipeline.AdapterFolder, pipeline.Model, pipeline.Adapter)!, parse.GetValue(samples)));
             foreach (var (name, posterior) in SampledPosteriorLoader.LoadAll(pipeline.AdapterFolder, config, pipeline.Adapter))

@@ -54,6 +54,7 @@ public sealed record LoadedAdapter(
     private Dictionary<string, IPredictiveMethod> BuildPredictives()
     {
         var all = new Dictionary<string, IPredictiveMethod> { [MapMethod.MethodName] = new MapMethod(Adapter) };
+        if (Posterior.Temperature is { } temperature) all[TemperatureMethod.MethodName] = new TemperatureMethod(Adapter, temperature.Value);
         if (Laplace is not null) all[LaplaceLoraPosterior.MethodName] = Laplace;
         foreach (var (name, posterior) in Sampled) all[name] = posterior;
         return all;

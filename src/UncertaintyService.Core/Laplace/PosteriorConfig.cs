@@ -12,6 +12,15 @@ public sealed record SampledMethodEntry
     public int Samples { get; init; } = 10;
 }
 
+/// <summary>Temperature scaling's T, fitted on the validation split by NLL (<c>fit-temperature</c>).</summary>
+public sealed record TemperatureEntry
+{
+    public required double Value { get; init; }
+
+    /// <summary>The validation NLL at <see cref="Value"/>, as fitted.</summary>
+    public double? ValidationNll { get; init; }
+}
+
 /// <summary>
 /// An adapter's <c>posterior.json</c>: which posterior it serves by default, the Laplace
 /// hyperparameters (when <see cref="PriorPrecision"/> is given) and the sampled posteriors it has.
@@ -22,7 +31,7 @@ public sealed record PosteriorConfig
 
     /// <summary>Every method a posterior.json can name, in the order they are listed.</summary>
     public static readonly IReadOnlyList<string> SupportedMethods =
-        ["map", "laplace", BlobPosterior.MethodName, SwagPosterior.MethodName, ParticlePosterior.EnsembleMethod, ParticlePosterior.SvgdMethod, McDropoutPosterior.MethodName];
+        ["map", "temperature", "laplace", BlobPosterior.MethodName, SwagPosterior.MethodName, ParticlePosterior.EnsembleMethod, ParticlePosterior.SvgdMethod, McDropoutPosterior.MethodName];
     public static readonly IReadOnlySet<string> SupportedPriorTunings = new HashSet<string> { "evidence", "validation_nll", "manual" };
 
     /// <summary>The method served when a request names none.</summary>
@@ -56,6 +65,8 @@ public sealed record PosteriorConfig
 
     public SampledMethodEntry? McDropout { get; init; }
 
+    public TemperatureEntry? Temperature { get; init; }
+
     /// <summary>The sampled posteriors listed, by method name.</summary>
     public IReadOnlyDictionary<string, SampledMethodEntry> SampledEntries() =>
         new (string Method, SampledMethodEntry? Entry)[]
@@ -64,9 +75,15 @@ public sealed record PosteriorConfig
             (ParticlePosterior.SvgdMethod, Svgd), (McDropoutPosterior.MethodName, McDropout),
         }.Where(p => p.Entry is not null).ToDictionary(p => p.Method, p => p.Entry!);
 
-    /// <summary>The methods this file makes available: map always, laplace with a prior precision, then each sampled one.</summary>
+    /// <summary>The methods this file makes available: map always, temperature when fitted, laplace with a prior precision, then each sampled one.</summary>
     public IReadOnlyList<string> AvailableMethods() =>
-        SupportedMethods.Where(m => m == "map" || (m == "laplace" ? PriorPrecision is not null : SampledEntries().ContainsKey(m))).ToList();
+        SupportedMethods.Where(m => m switch
+        {
+            "map" => true,
+            "temperature" => Temperature is not null,
+            "laplace" => PriorPrecision is not null,
+            _ => SampledEntries().ContainsKey(m),
+        }).ToList();
 
     /// <summary>This config with <paramref name="method"/>'s entry set (or replaced).</summary>
     public PosteriorConfig WithSampled(string method, SampledMethodEntry entry) => method switch
@@ -111,6 +128,7 @@ public sealed record PosteriorConfig
         Require(KfacFile.Length > 0 && Path.GetFileName(KfacFile) == KfacFile && KfacFile is not ("." or ".."), "kfac_file",
             "must be a file name beside posterior.json, not a path");
         Require(NExamples is null or > 0, "n_examples", "must be positive when given");
+        Require(Temperature is null || (Temperature.Value > 0 && double.IsFinite(Temperature.Value)), "temperature.value", "must be positive and finite");
         foreach (var (method, entry) in SampledEntries())
         {
             Require(entry.File.Length > 0 && Path.GetFileName(entry.File) == entry.File && entry.File is not ("." or ".."), $"{method}.file",

@@ -79,6 +79,9 @@ public interface IForwardSampler : IPredictiveMethod
 
     /// <summary>Dropout on every LoRA input at prediction time (MC dropout's p); 0 for the rest.</summary>
     double RowDropout(int samples);
+
+    /// <summary>A factor every output of the method's rows is multiplied by (temperature scaling's 1/T); 1 for the rest.</summary>
+    double OutputScale => 1;
 }
 
 /// <summary>A method whose predictive is the linearised Gaussian of the outputs: it needs the Jacobian of its rows.</summary>

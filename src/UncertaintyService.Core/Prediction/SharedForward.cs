@@ -70,10 +70,15 @@ internal static class SharedForward
         }
     }
 
-    private static GroupMoments? Moments(IForwardSampler sampler, PredictiveGroup group, double[,] outputs) =>
-        group.Cancellation.IsCancellationRequested ? null
-        : sampler.IsSampled(group.Samples) ? FromDraws(outputs)
-        : new GroupMoments(Enumerable.Range(0, group.Width).Select(k => outputs[0, k]).ToArray(), null, null);
+    private static GroupMoments? Moments(IForwardSampler sampler, PredictiveGroup group, double[,] outputs)
+    {
+        if (group.Cancellation.IsCancellationRequested) return null;
+        if (sampler.OutputScale != 1)
+            for (int i = 0; i < outputs.GetLength(0); i++)
+                for (int k = 0; k < outputs.GetLength(1); k++) outputs[i, k] *= sampler.OutputScale;
+        return sampler.IsSampled(group.Samples) ? FromDraws(outputs)
+            : new GroupMoments(Enumerable.Range(0, group.Width).Select(k => outputs[0, k]).ToArray(), null, null);
+    }
 
     private static void RunChunk(LlamaModel model, IReadOnlyList<(int Index, PredictiveGroup Group)> work, IReadOnlyList<IForwardSampler> samplers,
         List<Row> chunk, Dictionary<int, Draws?> draws, LoraAdapter? decoderAdapter, double[][,] outputs)
