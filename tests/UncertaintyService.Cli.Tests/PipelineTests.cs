@@ -37,7 +37,10 @@ public class PipelineTests : IDisposable
         Assert.Equal(24, posterior.NExamples);
         var report = CalibrationReport.Load(Path.Combine(adapter, CalibrationReport.FileName));
         Assert.Equal(["ood", "test", "validation"], report.Splits.Keys.Order());
-        Assert.All(report.Splits.Values, methods => Assert.Equal(["laplace", "laplace_probit", "map", "temperature"], methods.Keys.Order()));
+        Assert.All(report.Splits.Values, methods => Assert.Equal(["baseline_bow", "baseline_frequency", "baseline_majority", "baseline_uniform",
+            "laplace", "laplace_probit", "map", "temperature"], methods.Keys.Order()));
+        // The uniform guess scores log 2 on a two-label task, whatever the data.
+        Assert.All(report.Splits.Values, methods => Assert.Equal(Math.Log(2), methods["baseline_uniform"].Nll, 12));
         Assert.Equal(8, report.Splits["test"]["map"].N);
         Assert.True(File.Exists(Path.Combine(adapter, "reliability-test.png")));
 
@@ -68,7 +71,8 @@ public class PipelineTests : IDisposable
         Assert.Equal(0, Run("evaluate-reward", "--base", baseFolder, "--adapter", adapter, "--data", data, "--samples", "50"));
 
         var report = CalibrationReport.Load(Path.Combine(adapter, CalibrationReport.FileName));
-        Assert.All(report.Splits.Values, methods => Assert.Equal(["ensemble", "map", "mc_dropout", "temperature"], methods.Keys.Order()));
+        Assert.All(report.Splits.Values, methods => Assert.Equal(["baseline_bow", "baseline_frequency", "baseline_uniform",
+            "ensemble", "map", "mc_dropout", "temperature"], methods.Keys.Order()));
         var loaded = BundleLoader.LoadAdapter(BundleLoader.LoadBase("demo", bundle, ScalarType.Float32, CPU), "brightness", adapter);
         Assert.Equal(["map", "temperature", "ensemble", "mc_dropout"], loaded.Methods);
         var ensemble = (ParticlePosterior)loaded.Sampled["ensemble"];

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Spectre.Console;
 using UncertaintyService.Cli.Pipeline;
+using UncertaintyService.Core.Baselines;
 using UncertaintyService.Core.Bundles;
 using UncertaintyService.Core.Laplace;
 using UncertaintyService.Core.Prediction;
@@ -28,9 +29,10 @@ internal static class EvaluateCommand
         var batchSize = CommonOptions.BatchSize(16);
         var maxTokens = CommonOptions.MaxTokens();
         var seed = CommonOptions.Seed();
+        var trainSize = CommonOptions.TrainSize();
         var command = new Command("evaluate", "Calibration report of every method the adapter has on every split; writes calibration.json and reliability diagrams.")
         {
-            baseFolder, adapter, data, splits, limit, samples, weightSamples, methodsOption, batchSize, maxTokens, seed,
+            baseFolder, adapter, data, splits, limit, samples, weightSamples, methodsOption, batchSize, maxTokens, seed, trainSize,
         };
         command.SetAction(parse =>
         {
@@ -48,6 +50,12 @@ internal static class EvaluateCommand
             KnownSplits.RequirePresent(chosen, pipeline.Data.Splits, pipeline.Data.Path, "--splits");
             if (chosen.Length == 0) throw new ArgumentException($"{pipeline.Data.Path}: no split besides train to evaluate");
             int batch = parse.GetValue(batchSize), mc = parse.GetValue(samples);
+            // What a trivial predictor scores, fitted on the training examples the adapter learnt from.
+            var train = pipeline.Data.Split("train", parse.GetValue(trainSize));
+            var validation = pipeline.Data.Splits.Contains("validation") ? pipeline.Data.Split("validation") : [];
+            int LabelOf(Data.TaskExample e) => pipeline.Data.Definition.Labels.ToList().IndexOf(e.Label);
+            var baselines = CalibrationBaselines.Fit(train.Select(e => e.Prompt).ToList(), train.Select(LabelOf).ToList(), pipeline.Data.Definition.Labels.Count,
+                validation.Select(e => e.Prompt).ToList(), validation.Select(LabelOf).ToList());
             var report = new Dictionary<string, IReadOnlyDictionary<string, CalibrationMetrics>>();
             var table = new Table().AddColumns("split", "n", "method", "acc", "ece", "nll", "brier", "ms/prompt");
 
@@ -90,7 +98,13 @@ internal static class EvaluateCommand
                     methods[method] = CalibrationMetricsCalculator.Compute(predictions.Select(p => p.Probabilities.SampledMean).ToArray(), labels.ToArray());
                     perPrompt[method] = timer.Elapsed.TotalMilliseconds / prompts.Count;
                 }
+                foreach (var (name, probabilities) in baselines.Predict(pipeline.Data.Split(split, parse.GetValue(limit)).Select(e => e.Prompt).ToList()))
+                {
+                    methods[name] = CalibrationMetricsCalculator.Compute(probabilities, labels.ToArray());
+                    perPrompt[name] = 0;
+                }
                 report[split] = methods;
+                WarnBelowFrequency(split, methods);
                 foreach (var (name, m) in methods)
                     table.AddRow(split, m.N.ToString(), name, $"{m.Acc:F3}", $"{m.Ece:F3}", $"{m.Nll:F3}", $"{m.Brier:F3}", $"{perPrompt[name]:F1}");
                 ReliabilityDiagram.Save(Path.Combine(pipeline.AdapterFolder, $"reliability-{split}.png"), $"{pipeline.Adapter.Id}: {split}", methods);
@@ -110,5 +124,14 @@ internal static class EvaluateCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Names every method whose NLL does not beat always answering the training class frequencies.</summary>
+    internal static void WarnBelowFrequency(string split, IReadOnlyDictionary<string, CalibrationMetrics> methods)
+    {
+        if (!methods.TryGetValue(CalibrationBaselines.Frequency, out var frequency)) return;
+        foreach (var (name, m) in methods)
+            if (!name.StartsWith("baseline_", StringComparison.Ordinal) && m.Nll >= frequency.Nll)
+                Console.Error.WriteLine($"warning: {split}: {name} NLL {m.Nll:F3} does not beat the frequency baseline's {frequency.Nll:F3}");
     }
 }

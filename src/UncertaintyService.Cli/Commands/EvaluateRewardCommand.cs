@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Spectre.Console;
 using UncertaintyService.Cli.Pipeline;
+using UncertaintyService.Core.Baselines;
 using UncertaintyService.Core.Bundles;
 using UncertaintyService.Core.Laplace;
 using UncertaintyService.Core.Prediction;
@@ -50,6 +51,11 @@ internal static class EvaluateRewardCommand
             if (chosenSplits.Length == 0) throw new ArgumentException($"{pipeline.Data.Path}: no split besides train to evaluate");
             int batch = parse.GetValue(batchSize);
             ulong firstSeed = parse.GetValue(seed);
+            // What a trivial predictor scores, fitted on the training pairs (the texts the reward model reads).
+            (string, string) Texts(Data.PreferencePair p) => (RewardText.Format(pipeline.Task, p.Prompt, p.Chosen), RewardText.Format(pipeline.Task, p.Prompt, p.Rejected));
+            var baselines = PreferenceBaselines.Fit(
+                pipeline.Data.Split("train").Select(p => { var (c, r) = Texts(p); return (c, r, p.Preference); }).ToList(),
+                pipeline.Data.Splits.Contains("validation") ? pipeline.Data.Split("validation").Select(Texts).ToList() : []);
             var report = new Dictionary<string, IReadOnlyDictionary<string, CalibrationMetrics>>();
             var table = new Table().AddColumns("split", "n", "method", "acc", "ECE", "NLL", "Brier", "|p-q|", "(p-q)^2", "corr(p,q)", "CE(q,p)", "ms/pair");
             foreach (var split in chosenSplits)
@@ -82,7 +88,13 @@ internal static class EvaluateRewardCommand
                         perPair[variant] = ms;
                     }
                 }
+                foreach (var (name, probabilities) in baselines.Predict(pipeline.Data.Split(split, parse.GetValue(limit)).Select(Texts).ToList()))
+                {
+                    methods[name] = PreferenceMetricsCalculator.Compute(probabilities, votes);
+                    perPair[name] = 0;
+                }
                 report[split] = methods;
+                EvaluateCommand.WarnBelowFrequency(split, methods);
                 foreach (var (name, x) in methods)
                 {
                     var h = x.HumanVotes!;
