@@ -47,6 +47,12 @@ public class PipelineTests : IDisposable
         var loaded = BundleLoader.LoadAdapter(BundleLoader.LoadBase("demo", bundle, ScalarType.Float32, CPU), "parity", adapter);
         Assert.Equal(["map", "temperature", "laplace"], loaded.Methods);
         Assert.InRange(PosteriorConfig.Load(Path.Combine(adapter, PosteriorConfig.FileName)).Temperature!.Value, 0.01, 100);
+
+        // --prediction map: every method answers with MAP's class, so keeps MAP's accuracy.
+        Assert.Equal(0, Run("evaluate", "--base", baseFolder, "--adapter", adapter, "--data", data, "--samples", "50", "--prediction", "map"));
+        var atMap = CalibrationReport.Load(Path.Combine(adapter, CalibrationReport.FileName));
+        Assert.Equal("map", atMap.Prediction);
+        Assert.All(atMap.Splits.Values, methods => Assert.Equal(methods["map"].Acc, methods["laplace"].Acc));
         Assert.Equal(posterior.PriorPrecision, loaded.Laplace!.PriorPrecision);
     }
 

@@ -42,6 +42,13 @@ public sealed record ClassifyRequest : IPromptRequest
     /// <summary>Which probabilities give prediction and confidence: mc (sampled mean) or probit.</summary>
     /// <example>mc</example>
     public string? Approximation { get; init; }
+
+    /// <summary>
+    /// Which label is the prediction: predictive (the argmax of the probabilities approximation chose; default) or map (the argmax of
+    /// the logit mean, so the answer keeps MAP's accuracy while confidence still comes from the predictive).
+    /// </summary>
+    /// <example>predictive</example>
+    public string? Prediction { get; init; }
 }
 
 public sealed record ClassifyResponse(IReadOnlyList<ClassifyResult> Results, ClassifyMetadata Metadata, CalibrationReport? Calibration);

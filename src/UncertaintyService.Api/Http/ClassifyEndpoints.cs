@@ -34,26 +34,26 @@ public static class ClassifyEndpoints
         IOptions<ServiceOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
     {
         var request = await RequestJson.Read<ClassifyRequest>(context.Request, json.Value.SerializerOptions);
-        var (job, outcome, covariance, approximation) = await Run(request, context, registry, worker, options.Value);
-        return TypedResults.Ok(Respond(job, outcome, covariance, approximation));
+        var (job, outcome, covariance, approximation, prediction) = await Run(request, context, registry, worker, options.Value);
+        return TypedResults.Ok(Respond(job, outcome, covariance, approximation, prediction));
     }
 
     /// <summary>
     /// Validates a classify request, queues it and waits for its answer within the request timeout: the
     /// one path of /v1/classify and of the compatible routes (vLLM /classify, TEI /predict) built on it.
     /// </summary>
-    public static async Task<(ClassificationJob Job, ClassificationOutcome Outcome, CovarianceMode Covariance, string Approximation)> Run(
+    public static async Task<(ClassificationJob Job, ClassificationOutcome Outcome, CovarianceMode Covariance, string Approximation, string Prediction)> Run(
         ClassifyRequest request, HttpContext context, AdapterRegistry registry, InferenceWorker worker, ServiceOptions options)
     {
         if (!registry.Ready)
             throw new ServiceException(ErrorKind.NotReady, "Not ready", "Models are still loading; retry shortly.");
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         deadline.CancelAfter(TimeSpan.FromSeconds(options.RequestTimeoutSeconds));
-        var (job, covariance, approximation) = new ClassifyValidator(registry, options.Limits).Validate(request, deadline.Token);
+        var (job, covariance, approximation, prediction) = new ClassifyValidator(registry, options.Limits).Validate(request, deadline.Token);
         Hosting.RequestOutcomes.Tag(context, job.Adapter.Id, job.Method);
         try
         {
-            return (job, await worker.Submit(job).WaitAsync(deadline.Token), covariance, approximation);
+            return (job, await worker.Submit(job).WaitAsync(deadline.Token), covariance, approximation, prediction);
         }
         catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
         {
@@ -62,10 +62,10 @@ public static class ClassifyEndpoints
         }
     }
 
-    private static ClassifyResponse Respond(ClassificationJob job, ClassificationOutcome outcome, CovarianceMode covariance, string approximation)
+    private static ClassifyResponse Respond(ClassificationJob job, ClassificationOutcome outcome, CovarianceMode covariance, string approximation, string prediction)
     {
         var adapter = job.Adapter;
-        var results = outcome.Predictions.Select(p => Result(job.Labels, p, covariance, approximation)).ToList();
+        var results = outcome.Predictions.Select(p => Result(job.Labels, p, covariance, approximation, prediction)).ToList();
         var t = outcome.Timings;
         var metadata = new ClassifyMetadata(adapter.Id, adapter.Sha256, adapter.Base.Bundle, job.Method,
             job.Predictive.PriorPrecision, SampleLimits.Reported(job.Predictive, job.Samples), job.Seed,
@@ -81,11 +81,12 @@ public static class ClassifyEndpoints
         return new ClassifyResponse(results, metadata, adapter.CalibrationSummary);
     }
 
-    private static ClassifyResult Result(IReadOnlyList<string> labels, ClassPrediction p, CovarianceMode covariance, string approximation)
+    private static ClassifyResult Result(IReadOnlyList<string> labels, ClassPrediction p, CovarianceMode covariance, string approximation, string prediction)
     {
         int c = labels.Count;
         var chosen = approximation == "probit" ? p.Probabilities.Probit : p.Probabilities.SampledMean;
-        int best = Array.IndexOf(chosen, chosen.Max());
+        // prediction=map keeps MAP's answer (the logit mean's argmax); its confidence is still the predictive's probability of it.
+        int best = prediction == "map" ? Array.IndexOf(p.LogitMean, p.LogitMean.Max()) : Array.IndexOf(chosen, chosen.Max());
         double[][]? matrix = covariance == CovarianceMode.Full
             ? Enumerable.Range(0, c).Select(i => Enumerable.Range(0, c).Select(j => p.LogitCovariance[i, j]).ToArray()).ToArray()
             : null;

@@ -10,9 +10,10 @@ public sealed class ClassifyValidator(AdapterRegistry registry, LimitOptions lim
 {
     public static readonly string[] CovarianceModes = ["full", "diag", "none"];
     public static readonly string[] Approximations = ["mc", "probit"];
+    public static readonly string[] Predictions = ["predictive", "map"];
 
     /// <summary>The job holds a lease on the adapter version it was validated against; the worker ends it.</summary>
-    public (ClassificationJob Job, CovarianceMode Covariance, string Approximation) Validate(ClassifyRequest request, CancellationToken cancellation)
+    public (ClassificationJob Job, CovarianceMode Covariance, string Approximation, string Prediction) Validate(ClassifyRequest request, CancellationToken cancellation)
     {
         if (string.IsNullOrWhiteSpace(request.Adapter))
             throw ServiceException.Invalid("adapter", "is required");
@@ -32,7 +33,7 @@ public sealed class ClassifyValidator(AdapterRegistry registry, LimitOptions lim
         $"adapter: '{id}' is not loaded; GET /v1/adapters lists the adapters",
         new Dictionary<string, string[]> { ["adapter"] = [$"'{id}' is not loaded"] });
 
-    private (ClassificationJob Job, CovarianceMode Covariance, string Approximation) Validate(ClassifyRequest request, AdapterLease lease, CancellationToken cancellation)
+    private (ClassificationJob Job, CovarianceMode Covariance, string Approximation, string Prediction) Validate(ClassifyRequest request, AdapterLease lease, CancellationToken cancellation)
     {
         var adapter = lease.Adapter;
 
@@ -58,12 +59,15 @@ public sealed class ClassifyValidator(AdapterRegistry registry, LimitOptions lim
         string approximation = request.Approximation ?? "mc";
         if (!Approximations.Contains(approximation))
             Fail("approximation", $"'{approximation}' is not one of {string.Join(", ", Approximations)}");
+        string prediction = request.Prediction ?? "predictive";
+        if (!Predictions.Contains(prediction))
+            Fail("prediction", $"'{prediction}' is not one of {string.Join(", ", Predictions)}");
 
         errors.ThrowIfAny();
 
         ulong seed = request.Seed ?? BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)) >> 11;
         var job = new ClassificationJob(lease, predictive!, tokens!, labels, classIndices, samples, seed, cancellation);
         RequestCostLimit.Check(job, limits);
-        return (job, Enum.Parse<CovarianceMode>(covariance, ignoreCase: true), approximation);
+        return (job, Enum.Parse<CovarianceMode>(covariance, ignoreCase: true), approximation, prediction);
     }
 }

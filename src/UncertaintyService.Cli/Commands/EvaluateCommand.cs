@@ -30,9 +30,15 @@ internal static class EvaluateCommand
         var maxTokens = CommonOptions.MaxTokens();
         var seed = CommonOptions.Seed();
         var trainSize = CommonOptions.TrainSize();
+        var prediction = new Option<string>("--prediction")
+        {
+            Description = "Which class each method answers with: predictive (its own probabilities' argmax) or map (the MAP logits' argmax, so every method keeps MAP's accuracy).",
+            DefaultValueFactory = _ => "predictive",
+        };
+        prediction.AcceptOnlyFromAmong("predictive", "map");
         var command = new Command("evaluate", "Calibration report of every method the adapter has on every split; writes calibration.json and reliability diagrams.")
         {
-            baseFolder, adapter, data, splits, limit, samples, weightSamples, methodsOption, batchSize, maxTokens, seed, trainSize,
+            baseFolder, adapter, data, splits, limit, samples, weightSamples, methodsOption, batchSize, maxTokens, seed, trainSize, prediction,
         };
         command.SetAction(parse =>
         {
@@ -67,12 +73,14 @@ internal static class EvaluateCommand
                 var perPrompt = new Dictionary<string, double>();
                 var timer = System.Diagnostics.Stopwatch.StartNew();
                 var mapLogits = BatchedPredictions.MapLogits(pipeline.Model, pipeline.Adapter, prompts, pipeline.ClassIndices, batch);
+                int[]? answered = parse.GetValue(prediction) == "map" ? mapLogits.Select(z => Array.IndexOf(z, z.Max())).ToArray() : null;
+                CalibrationMetrics Metrics(double[][] probabilities) => CalibrationMetricsCalculator.Compute(probabilities, labels.ToArray(), predicted: answered);
                 if (wanted.Contains("map"))
-                    methods["map"] = CalibrationMetricsCalculator.Compute(mapLogits.Select(BatchedPredictions.Softmax).ToArray(), labels.ToArray());
+                    methods["map"] = Metrics(mapLogits.Select(BatchedPredictions.Softmax).ToArray());
                 if (wanted.Contains(TemperatureMethod.MethodName) && config.Temperature is { } temperature)
                 {
-                    methods[TemperatureMethod.MethodName] = CalibrationMetricsCalculator.Compute(
-                        mapLogits.Select(z => BatchedPredictions.Softmax(z.Select(x => x / temperature.Value).ToArray())).ToArray(), labels.ToArray());
+                    methods[TemperatureMethod.MethodName] = Metrics(
+                        mapLogits.Select(z => BatchedPredictions.Softmax(z.Select(x => x / temperature.Value).ToArray())).ToArray());
                     perPrompt[TemperatureMethod.MethodName] = timer.Elapsed.TotalMilliseconds / prompts.Count;
                 }
                 perPrompt["map"] = timer.Elapsed.TotalMilliseconds / prompts.Count;
@@ -83,9 +91,9 @@ internal static class EvaluateCommand
                         progress => BatchedPredictions.LaplaceMoments(laplace, prompts, pipeline.ClassIndices, batch, progress), "n");
                     var summaries = means.Select((m, i) => LogitPredictive.Summarise(m, covariances[i], mc, unchecked(parse.GetValue(seed) + (ulong)i))).ToArray();
                     if (wanted.Contains("laplace"))
-                        methods["laplace"] = CalibrationMetricsCalculator.Compute(summaries.Select(x => x.SampledMean).ToArray(), labels.ToArray());
+                        methods["laplace"] = Metrics(summaries.Select(x => x.SampledMean).ToArray());
                     if (wanted.Contains("laplace_probit"))
-                        methods["laplace_probit"] = CalibrationMetricsCalculator.Compute(summaries.Select(x => x.Probit).ToArray(), labels.ToArray());
+                        methods["laplace_probit"] = Metrics(summaries.Select(x => x.Probit).ToArray());
                     perPrompt["laplace"] = perPrompt["laplace_probit"] = timer.Elapsed.TotalMilliseconds / prompts.Count;
                 }
                 foreach (var (method, posterior) in sampled)
@@ -95,7 +103,7 @@ internal static class EvaluateCommand
                     timer.Restart();
                     var predictions = ConsoleProgress.Run($"{split}: {method} ({weightDraws} samples)", prompts.Count,
                         progress => BatchedPredictions.Sampled(posterior, pipeline.Model, prompts, pipeline.ClassIndices, weightDraws, parse.GetValue(seed), batch, progress), "n");
-                    methods[method] = CalibrationMetricsCalculator.Compute(predictions.Select(p => p.Probabilities.SampledMean).ToArray(), labels.ToArray());
+                    methods[method] = Metrics(predictions.Select(p => p.Probabilities.SampledMean).ToArray());
                     perPrompt[method] = timer.Elapsed.TotalMilliseconds / prompts.Count;
                 }
                 foreach (var (name, probabilities) in baselines.Predict(pipeline.Data.Split(split, parse.GetValue(limit)).Select(e => e.Prompt).ToList()))
@@ -115,6 +123,7 @@ internal static class EvaluateCommand
             new CalibrationReport
             {
                 Splits = report,
+                Prediction = parse.GetValue(prediction),
                 Task = pipeline.Data.Definition.Description,
                 DataSha256 = pipeline.Data.Sha256,
                 CreatedAt = DateTimeOffset.UtcNow,

@@ -14,6 +14,9 @@ public sealed record CalibrationReport
     public IReadOnlyDictionary<string, IReadOnlyDictionary<string, CalibrationMetrics>> Splits { get; init; } =
         new Dictionary<string, IReadOnlyDictionary<string, CalibrationMetrics>>();
 
+    /// <summary>Which class the methods answered with: predictive (their own argmax; also when absent) or map (the MAP logits' argmax).</summary>
+    public string? Prediction { get; init; }
+
     public string? Task { get; init; }
     public string? DataSha256 { get; init; }
     public DateTimeOffset? CreatedAt { get; init; }

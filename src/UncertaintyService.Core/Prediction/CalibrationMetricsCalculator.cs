@@ -16,9 +16,15 @@ public static class CalibrationMetricsCalculator
     /// belongs to it. Every bin is returned; an empty one has count, confidence and accuracy 0.
     /// NLL = mean -log max(p_label, 1e-12); Brier = mean sum_c (p_c - onehot_c)^2.
     /// </summary>
-    public static CalibrationMetrics Compute(double[][] probabilities, int[] labels, int bins = 15)
+    /// <param name="predicted">
+    /// The class each example is answered with, when it is not the top class of <paramref name="probabilities"/>
+    /// (a MAP-argmax prediction with the predictive's probabilities): accuracy counts it and ECE bins its probability.
+    /// </param>
+    public static CalibrationMetrics Compute(double[][] probabilities, int[] labels, int bins = 15, int[]? predicted = null)
     {
         Validate(probabilities, labels, bins);
+        if (predicted is not null && predicted.Length != labels.Length)
+            throw new ArgumentException($"{predicted.Length} predictions for {labels.Length} labels", nameof(predicted));
         int n = labels.Length;
         var counts = new int[bins];
         var confidenceSums = new double[bins];
@@ -31,6 +37,7 @@ public static class CalibrationMetricsCalculator
             int top = 0;
             for (int c = 1; c < p.Length; c++)
                 if (p[c] > p[top]) top = c;
+            if (predicted is not null) top = predicted[i];
             bool hit = top == labels[i];
             int bin = BinOf(p[top], bins);
             counts[bin]++;

@@ -25,6 +25,20 @@ public class CalibrationMetricsTests
     }
 
     [Fact]
+    public void AGivenPredictionIsCountedAndBinnedByItsOwnProbability()
+    {
+        // The top classes are 0 and 1, but the answers given are 1 and 1 (say, MAP's argmax).
+        double[][] p = [[0.6, 0.4], [0.3, 0.7]];
+        var metrics = CalibrationMetricsCalculator.Compute(p, [1, 0], predicted: [1, 1]);
+
+        Assert.Equal(0.5, metrics.Acc, Tight);                                // right on the first only
+        Assert.Equal((Math.Abs(1 - 0.4) + Math.Abs(0 - 0.7)) / 2, metrics.Ece, Tight); // confidence 0.4 (bin 6) and 0.7 (bin 10)
+        Assert.Equal(-(Math.Log(0.4) + Math.Log(0.3)) / 2, metrics.Nll, Tight);     // NLL and Brier do not depend on the answer
+        Assert.Equal(1, metrics.Bins![6].Count);
+        Assert.Equal(1, metrics.Bins![10].Count);
+    }
+
+    [Fact]
     public void HandComputedExampleWithAnEdgeConfidenceATieAndCertainty()
     {
         double[][] p =
