@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fits every sampled posterior (BLoB, SWAG, LoRA ensemble, SVGD particles, MC dropout) for the demo
+# Fits every sampled posterior (BLoB, SWAG, LoRA ensemble, SVGD particles, MC dropout) and temperature scaling for the demo
 # bundle's classification adapters, and the ensemble and MC dropout for its reward adapter, on the real
 # data, then evaluates every method on every split.
 # Runs after tools/train-bundle.sh (which writes the data, the base model, the MAP adapters and Laplace).
@@ -30,7 +30,8 @@ for task in ${TASKS:-wordnet-mcq spam}; do
   step "$task fit-blob" "${cli[@]}" fit-blob "${common[@]}" --lr 2e-3 --steps "${steps[$task]}" --prior-std 0.2 --kl-weight "${blob_kl[$task]}"
   step "$task fit-ensemble" "${cli[@]}" fit-ensemble "${common[@]}" --lr 2e-3 --steps "${steps[$task]}" --members "$members"
   step "$task fit-svgd" "${cli[@]}" fit-ensemble "${common[@]}" --lr 2e-3 --steps "${steps[$task]}" --members "$members" --svgd
-  step "$task evaluate" "${cli[@]}" evaluate --base "$bundle/base" --adapter "$adapter" --data "$data" --samples 1000 \
+  step "$task fit-temperature" "${cli[@]}" fit-temperature --base "$bundle/base" --adapter "$adapter" --data "$data"
+  step "$task evaluate" "${cli[@]}" evaluate --base "$bundle/base" --adapter "$adapter" --data "$data" --samples 1000 --train-size "$n" \
     | tee "$work/$task-evaluate-all.txt"
 done
 
@@ -41,6 +42,7 @@ reward="$bundle/adapters/vader-reward"
 common=(--base "$bundle/base" --adapter "$reward" --data "$prefs" --batch-size 16 --prior-precision 1 --lr 2e-3 --steps 800)
 step "vader-reward fit-ensemble" "${cli[@]}" fit-ensemble "${common[@]}" --members "$members"
 step "vader-reward fit-mc-dropout" "${cli[@]}" fit-mc-dropout "${common[@]}" --dropout 0.1
+step "vader-reward fit-temperature" "${cli[@]}" fit-temperature --base "$bundle/base" --adapter "$reward" --data "$prefs"
 step "vader-reward evaluate" "${cli[@]}" evaluate-reward --base "$bundle/base" --adapter "$reward" --data "$prefs" --samples 1000 \
   | tee "$work/vader-reward-evaluate-all.txt"
 rm -f "$bundle"/adapters/*/reliability-*.png

@@ -77,7 +77,7 @@ public class PipelineTests : IDisposable
         Assert.Equal(0, Run("evaluate-reward", "--base", baseFolder, "--adapter", adapter, "--data", data, "--samples", "50"));
 
         var report = CalibrationReport.Load(Path.Combine(adapter, CalibrationReport.FileName));
-        Assert.All(report.Splits.Values, methods => Assert.Equal(["baseline_bow", "baseline_frequency", "baseline_uniform",
+        Assert.All(report.Splits.Values, methods => Assert.Equal(["baseline_bow", "baseline_uniform",
             "ensemble", "map", "mc_dropout", "temperature"], methods.Keys.Order()));
         var loaded = BundleLoader.LoadAdapter(BundleLoader.LoadBase("demo", bundle, ScalarType.Float32, CPU), "brightness", adapter);
         Assert.Equal(["map", "temperature", "ensemble", "mc_dropout"], loaded.Methods);

@@ -135,12 +135,13 @@ internal static class EvaluateCommand
         return command;
     }
 
-    /// <summary>Names every method whose NLL does not beat always answering the training class frequencies.</summary>
+    /// <summary>Names every method whose NLL does not beat the training class frequencies (pairs: the uniform 1/2).</summary>
     internal static void WarnBelowFrequency(string split, IReadOnlyDictionary<string, CalibrationMetrics> methods)
     {
-        if (!methods.TryGetValue(CalibrationBaselines.Frequency, out var frequency)) return;
+        string reference = methods.ContainsKey(CalibrationBaselines.Frequency) ? CalibrationBaselines.Frequency : CalibrationBaselines.Uniform;
+        if (!methods.TryGetValue(reference, out var baseline)) return;
         foreach (var (name, m) in methods)
-            if (!name.StartsWith("baseline_", StringComparison.Ordinal) && m.Nll >= frequency.Nll)
-                Console.Error.WriteLine($"warning: {split}: {name} NLL {m.Nll:F3} does not beat the frequency baseline's {frequency.Nll:F3}");
+            if (!name.StartsWith("baseline_", StringComparison.Ordinal) && m.Nll >= baseline.Nll)
+                Console.Error.WriteLine($"warning: {split}: {name} NLL {m.Nll:F3} does not beat {reference}'s {baseline.Nll:F3}");
     }
 }

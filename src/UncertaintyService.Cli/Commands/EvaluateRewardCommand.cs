@@ -54,7 +54,7 @@ internal static class EvaluateRewardCommand
             // What a trivial predictor scores, fitted on the training pairs (the texts the reward model reads).
             (string, string) Texts(Data.PreferencePair p) => (RewardText.Format(pipeline.Task, p.Prompt, p.Chosen), RewardText.Format(pipeline.Task, p.Prompt, p.Rejected));
             var baselines = PreferenceBaselines.Fit(
-                pipeline.Data.Split("train").Select(p => { var (c, r) = Texts(p); return (c, r, p.Preference); }).ToList(),
+                pipeline.Data.Split("train").Select(Texts).ToList(),
                 pipeline.Data.Splits.Contains("validation") ? pipeline.Data.Split("validation").Select(Texts).ToList() : []);
             var report = new Dictionary<string, IReadOnlyDictionary<string, CalibrationMetrics>>();
             var table = new Table().AddColumns("split", "n", "method", "acc", "ECE", "NLL", "Brier", "|p-q|", "(p-q)^2", "corr(p,q)", "CE(q,p)", "ms/pair");

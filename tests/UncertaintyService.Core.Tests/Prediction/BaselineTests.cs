@@ -57,7 +57,7 @@ public class BaselineTests
     {
         var random = new Random(4);
         string[] nice = ["lovely", "great", "kind"], nasty = ["awful", "cruel", "vile"];
-        var train = Enumerable.Range(0, 300).Select(_ => ($"a {nice[random.Next(3)]} day", $"a {nasty[random.Next(3)]} day", 0.8)).ToList();
+        var train = Enumerable.Range(0, 300).Select(_ => ($"a {nice[random.Next(3)]} day", $"a {nasty[random.Next(3)]} day")).ToList();
         var baselines = PreferenceBaselines.Fit(train, [("a kind day", "a vile day"), ("a great day", "a cruel day")]);
 
         var forward = baselines.Predict([("a lovely day", "an awful day")]);
@@ -66,7 +66,7 @@ public class BaselineTests
         double p = forward[CalibrationBaselines.BagOfWordsName][0];
         Assert.True(p > 0.8, $"P(lovely over awful) = {p}");
         Assert.Equal(1 - p, backward[CalibrationBaselines.BagOfWordsName][0], 12);
-        Assert.Equal(0.8, forward[CalibrationBaselines.Frequency][0], 12);
+        Assert.False(forward.ContainsKey(CalibrationBaselines.Frequency)); // the pair's order would give the answer away
         Assert.Equal(0.5, forward[CalibrationBaselines.Uniform][0]);
     }
 }
