@@ -130,6 +130,41 @@ public class EndToEndTests : IDisposable
         }
     }
 
+    // In its own process: in-process hosts of other test classes register the same meter name, and
+    // OpenTelemetry keeps the first instrument of a name, so counts read in process would mix hosts.
+    [Fact]
+    public async Task EveryOutcomeIsCountedByStatusClassAndKindWithMillisecondBuckets()
+    {
+        var (process, output, client) = await ServiceProcess.Start(models.Root, new Dictionary<string, string>());
+        using var _ = process;
+        using var __ = client;
+        try
+        {
+            await client.PostJson("/v1/classify", new { adapter = "yes-no", prompts = new[] { "x" }, method = "map" });
+            await client.PostJson("/v1/classify", new { adapter = "yes-no", prompts = new[] { "x" }, samples = -1 });
+            await client.PostJson("/v1/classify", new { adapter = "nope", prompts = new[] { "x" } });
+            await client.PostAsync("/v1/classify", new StringContent("{}", System.Text.Encoding.UTF8, "text/plain"));
+            await client.PostAsync("/v1/classify", Json.Body("{not json"));
+
+            var text = await client.GetStringAsync("/metrics");
+            string[] lines = text.Split('\n').Where(l => l.StartsWith("uncertainty_requests_total{", StringComparison.Ordinal)).ToArray();
+            bool Has(params string[] parts) => lines.Any(l => parts.All(p => l.Contains(p, StringComparison.Ordinal)));
+            Assert.True(Has("status_class=\"2xx\"", "kind=\"ok\"", "method=\"map\""), string.Join("\n", lines));
+            Assert.True(Has("status=\"422\"", "kind=\"Validation\""), string.Join("\n", lines));
+            Assert.True(Has("status=\"404\"", "kind=\"NotFound\""), string.Join("\n", lines));
+            Assert.True(Has("status=\"415\"", "status_class=\"4xx\""), string.Join("\n", lines));
+            Assert.True(Has("status=\"400\"", "kind=\"MalformedRequest\""), string.Join("\n", lines));
+            // Buckets from 1 ms on, not the default 0, 5, 10, 25 ... seconds.
+            Assert.Contains("uncertainty_request_duration_seconds_bucket{", text);
+            Assert.Contains("le=\"0.001\"", text);
+            Assert.Contains("le=\"60\"", text);
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+    }
+
     [Fact]
     public async Task WithTheImagesLoggingSettingsEveryLineIsJsonAndEachRequestHasOneAccessLineWithItsTraceId()
     {

@@ -17,8 +17,8 @@ public class CommittedDemoBundleTests
         var loadedBase = BundleLoader.LoadBase("demo", Folder, ScalarType.Float32, CPU);
         var adapters = BundleLoader.AdapterFolders(Folder).ToDictionary(a => a.Id, a => BundleLoader.LoadAdapter(loadedBase, a.Id, a.Folder));
         Assert.Equal(["spam", "vader-reward", "wordnet-mcq"], adapters.Keys.Order());
-        Assert.Equal(["map", "laplace", "ensemble", "mc_dropout"], adapters["vader-reward"].Methods);
-        Assert.Equal(["map", "laplace", "blob", "swag", "ensemble", "svgd", "mc_dropout"], adapters["spam"].Methods);
+        Assert.Equal(["map", "temperature", "laplace", "ensemble", "mc_dropout"], adapters["vader-reward"].Methods);
+        Assert.Equal(["map", "temperature", "laplace", "blob", "swag", "ensemble", "svgd", "mc_dropout"], adapters["spam"].Methods);
         Assert.Equal(adapters["spam"].Methods, adapters["wordnet-mcq"].Methods);
 
         // README's examples show the versions of the committed adapters.
