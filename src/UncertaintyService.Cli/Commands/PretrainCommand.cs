@@ -27,9 +27,15 @@ internal static class PretrainCommand
         var storage = new Option<string>("--dtype") { DefaultValueFactory = _ => "float16", Description = "Stored weight dtype: float32, float16 or bfloat16." };
         var batchSize = CommonOptions.BatchSize(16);
         var seed = CommonOptions.Seed();
+        var checkpoint = new Option<DirectoryInfo?>("--checkpoint")
+        {
+            Description = "Folder for the run's checkpoint: saved every --checkpoint-every steps and resumed from when it exists (same settings), so a run can span sessions.",
+        };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { DefaultValueFactory = _ => 200, Description = "Steps between checkpoints." };
         var command = new Command("pretrain", "Train a small Llama from scratch on a text corpus with next-token cross-entropy.")
         {
             corpus, tokenizer, output, hidden, layers, heads, kvHeads, intermediate, steps, learningRate, sequence, storage, batchSize, seed,
+            checkpoint, checkpointEvery,
         };
         command.SetAction(parse =>
         {
@@ -57,14 +63,18 @@ internal static class PretrainCommand
             };
             config.Validate("pretrain options");
             var options = new PretrainingOptions(parse.GetValue(steps), parse.GetValue(learningRate), parse.GetValue(batchSize),
-                parse.GetValue(sequence), Seed: parse.GetValue(seed));
+                parse.GetValue(sequence), Seed: parse.GetValue(seed), CheckpointFolder: parse.GetValue(checkpoint)?.FullName,
+                CheckpointEvery: parse.GetValue(checkpointEvery));
             AnsiConsole.MarkupLine($"[bold]pretrain[/] {stream.Count:N0} tokens; hidden {config.HiddenSize}, {config.NumHiddenLayers} layers, {options.Steps} steps of {options.BatchSize} x {options.SequenceLength}");
 
             var (model, log) = ConsoleProgress.Run("pre-training", options.Steps, progress => LanguageModelTrainer.Train(config, stream, options, progress));
             var dtype = parse.GetValue(storage) switch { "float32" => ScalarType.Float32, "bfloat16" => ScalarType.BFloat16, _ => ScalarType.Float16 };
             var folder = parse.GetValue(output)!.FullName;
             ModelFolderWriter.Write(folder, config, LanguageModelTrainer.Named(model), dtype, tokenizerFile);
-            AnsiConsole.MarkupLine($"loss {log.Losses.Take(20).Average():F3} -> {log.Losses.TakeLast(50).Average():F3} in {log.Elapsed.TotalMinutes:F1} min; wrote {folder}");
+            int run = log.StepsRun ?? options.Steps;
+            double tokensPerSecond = (double)options.BatchSize * options.SequenceLength * run / Math.Max(log.Elapsed.TotalSeconds, 1e-9);
+            AnsiConsole.MarkupLine($"loss {log.Losses.Take(20).Average():F3} -> {log.Losses.TakeLast(50).Average():F3}; {run} steps in {log.Elapsed.TotalMinutes:F1} min "
+                + $"({tokensPerSecond:N0} tokens/s){(run < options.Steps ? $", resumed at step {options.Steps - run}" : "")}; wrote {folder}");
             return 0;
         });
         return command;

@@ -13,11 +13,16 @@ public sealed record PretrainingOptions(
     int SequenceLength = 64,
     int WarmupSteps = 50,
     double WeightDecay = 0.01,
-    ulong Seed = 0);
+    ulong Seed = 0,
+    string? CheckpointFolder = null,
+    int CheckpointEvery = 200);
 
 /// <summary>
 /// Trains a Llama-architecture model from scratch on a token stream with next-token cross-entropy
-/// (AdamW, linear warm-up then cosine decay), sampling random windows of the stream.
+/// (AdamW, linear warm-up then cosine decay), sampling random windows of the stream. With a checkpoint
+/// folder the run saves weights, AdamW's moments and the step every <c>CheckpointEvery</c> steps and
+/// resumes from them, so a long run can span sessions: step s's windows come from a generator seeded by
+/// (seed, s), so a resumed run takes the steps the uninterrupted one would have.
 /// </summary>
 public static class LanguageModelTrainer
 {
@@ -27,18 +32,21 @@ public static class LanguageModelTrainer
         if (stream.Count <= options.SequenceLength + 1)
             throw new ArgumentException($"The token stream ({stream.Count} tokens) is shorter than one window of {options.SequenceLength + 1}.");
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var initial = RandomWeights.Llama(config, options.Seed, ScalarType.Float32, embeddingStd: 0.02);
+        var checkpoint = options.CheckpointFolder is { } folder ? new PretrainingCheckpoint(folder, config, options) : null;
+        var resumed = checkpoint?.TryLoad();
+        var initial = resumed?.Weights ?? RandomWeights.Llama(config, options.Seed, ScalarType.Float32, embeddingStd: 0.02);
         var model = LlamaModelBuilder.Build(config, new TrainableTensorSource(new InMemoryTensorSource(initial)), ScalarType.Float32, CPU);
         var parameters = model.Weights().Cast<Parameter>().ToList();
         using var optimizer = optim.AdamW(parameters, options.LearningRate, weight_decay: options.WeightDecay);
+        if (resumed is not null) checkpoint!.LoadOptimizer(optimizer);
         var tokens = stream.Select(t => (long)t).ToArray();
-        var random = new Random((int)(options.Seed & 0x7fffffff));
-        var losses = new List<double>(options.Steps);
+        var losses = new List<double>(resumed?.Losses ?? []);
         int window = options.SequenceLength + 1;
 
-        for (int step = 0; step < options.Steps; step++)
+        for (int step = resumed?.Step ?? 0; step < options.Steps; step++)
         {
             using var scope = NewDisposeScope();
+            var random = new Random(HashCode.Combine(options.Seed, step));
             var rows = new long[options.BatchSize * window];
             for (int b = 0; b < options.BatchSize; b++)
                 Array.Copy(tokens, random.Next(tokens.Length - window), rows, b * window, window);
@@ -58,10 +66,12 @@ public static class LanguageModelTrainer
             double value = loss.to(ScalarType.Float64).item<double>();
             losses.Add(value);
             progress?.Report((step + 1, value));
+            if (checkpoint is not null && ((step + 1) % options.CheckpointEvery == 0 || step + 1 == options.Steps))
+                checkpoint.Save(Named(model), optimizer, step + 1, losses);
         }
 
         var trained = LlamaModelBuilder.Build(config, new InMemoryTensorSource(Named(model)), ScalarType.Float32, CPU);
-        return (trained, new TrainingLog(losses, clock.Elapsed));
+        return (trained, new TrainingLog(losses, clock.Elapsed, options.Steps - (resumed?.Step ?? 0)));
     }
 
     /// <summary>The model's weights under their Hugging Face names, detached.</summary>

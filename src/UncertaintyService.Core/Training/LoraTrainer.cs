@@ -18,7 +18,8 @@ public sealed record LoraTrainingOptions(
     double Dropout = 0);
 
 /// <summary>Loss per step, for the log and the README.</summary>
-public sealed record TrainingLog(IReadOnlyList<double> Losses, TimeSpan Elapsed);
+/// <param name="StepsRun">Steps this call took (fewer than the losses when a run resumed from a checkpoint); null when all of them.</param>
+public sealed record TrainingLog(IReadOnlyList<double> Losses, TimeSpan Elapsed, int? StepsRun = null);
 
 /// <summary>
 /// LoRA MAP fine-tuning for classification: cross-entropy over the label tokens' logits at the last

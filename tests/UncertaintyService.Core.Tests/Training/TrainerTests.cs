@@ -59,4 +59,31 @@ public class TrainerTests
         var next = model.Forward(TokenBatch.Create([[1, 2, 3, 4]], CPU), ModelHead.LanguageModel, ForwardContext.Base).argmax(1).item<long>();
         Assert.Equal(5, next);
     }
+
+    [Fact]
+    public void AnInterruptedPretrainingRunResumesFromItsCheckpointToTheSameWeights()
+    {
+        var config = Tiny.Config(vocab: 12, tie: true);
+        var stream = Enumerable.Range(0, 500).Select(i => 1 + i % 7).ToArray();
+        using var folder = new TempFolder();
+        var options = new PretrainingOptions(Steps: 6, LearningRate: 1e-2, BatchSize: 4, SequenceLength: 8, WarmupSteps: 2, Seed: 9,
+            CheckpointFolder: folder.Folder("run"), CheckpointEvery: 3);
+
+        var (straight, straightLog) = LanguageModelTrainer.Train(config, stream, options with { CheckpointFolder = null });
+        // Interrupted after the checkpoint at step 3, as a session that ends would interrupt it.
+        var interrupted = Assert.Throws<OperationCanceledException>(() => LanguageModelTrainer.Train(config, stream, options,
+            new SynchronousProgress(p => { if (p.Step == 4) throw new OperationCanceledException(); })));
+        var (resumed, resumedLog) = LanguageModelTrainer.Train(config, stream, options);
+
+        Assert.Equal(straightLog.Losses, resumedLog.Losses);
+        foreach (var (name, weight) in LanguageModelTrainer.Named(straight))
+            Assert.True((weight - LanguageModelTrainer.Named(resumed)[name]).abs().max().item<float>() == 0, name);
+        // Other settings are refused rather than mixed into the run.
+        Assert.Throws<ArgumentException>(() => LanguageModelTrainer.Train(config, stream, options with { LearningRate = 2e-2 }));
+    }
+
+    private sealed class SynchronousProgress(Action<(int Step, double Loss)> report) : IProgress<(int Step, double Loss)>
+    {
+        public void Report((int Step, double Loss) value) => report(value);
+    }
 }
