@@ -49,6 +49,15 @@ public sealed record ClassifyRequest : IPromptRequest
     /// </summary>
     /// <example>predictive</example>
     public string? Prediction { get; init; }
+
+    /// <summary>Abstain (abstain: true) when the confidence is below this (0..1). Give at most one of min_confidence and target_accuracy.</summary>
+    public double? MinConfidence { get; init; }
+
+    /// <summary>
+    /// Abstain below the confidence threshold that reached this accuracy on the answered part of the adapter's test split for the method
+    /// (its calibration.json reliability bins); the threshold, coverage and accuracy there are reported in metadata.
+    /// </summary>
+    public double? TargetAccuracy { get; init; }
 }
 
 public sealed record ClassifyResponse(IReadOnlyList<ClassifyResult> Results, ClassifyMetadata Metadata, CalibrationReport? Calibration);
@@ -70,7 +79,8 @@ public sealed record ClassifyResult(
     ProbabilitySet Probabilities,
     string Prediction,
     double Confidence,
-    UncertaintySplit Uncertainty);
+    UncertaintySplit Uncertainty,
+    bool? Abstain = null);
 
 /// <param name="Map">softmax of the logit mean.</param>
 /// <param name="SampledMean">Mean of the softmax over Monte Carlo draws of the logits.</param>
@@ -101,4 +111,15 @@ public sealed record ClassifyMetadata(
     int Samples,
     ulong Seed,
     int BatchPrompts,
-    IReadOnlyDictionary<string, double> TimingsMs);
+    IReadOnlyDictionary<string, double> TimingsMs,
+    Abstention? Abstention = null);
+
+/// <summary>How abstain was decided: the rule, the confidence threshold, and for target_accuracy what it reached on the test split.</summary>
+/// <param name="Rule">min_confidence or target_accuracy.</param>
+/// <param name="Threshold">Results with confidence below it abstain.</param>
+/// <param name="TestCoverage">target_accuracy: the share of the test split answered at this threshold.</param>
+/// <param name="TestAccuracy">target_accuracy: the accuracy of that answered share.</param>
+public sealed record Abstention(string Rule, double Threshold, double? TestCoverage, double? TestAccuracy);
+
+/// <summary>How a classify request wants its answers shaped: covariance, which probabilities decide, which class, and abstention.</summary>
+public sealed record AnswerShape(Serving.CovarianceMode Covariance, string Approximation, string Prediction, Abstention? Abstention);

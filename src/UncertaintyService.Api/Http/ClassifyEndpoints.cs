@@ -34,26 +34,26 @@ public static class ClassifyEndpoints
         IOptions<ServiceOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
     {
         var request = await RequestJson.Read<ClassifyRequest>(context.Request, json.Value.SerializerOptions);
-        var (job, outcome, covariance, approximation, prediction) = await Run(request, context, registry, worker, options.Value);
-        return TypedResults.Ok(Respond(job, outcome, covariance, approximation, prediction));
+        var (job, outcome, shape) = await Run(request, context, registry, worker, options.Value);
+        return TypedResults.Ok(Respond(job, outcome, shape));
     }
 
     /// <summary>
     /// Validates a classify request, queues it and waits for its answer within the request timeout: the
     /// one path of /v1/classify and of the compatible routes (vLLM /classify, TEI /predict) built on it.
     /// </summary>
-    public static async Task<(ClassificationJob Job, ClassificationOutcome Outcome, CovarianceMode Covariance, string Approximation, string Prediction)> Run(
+    public static async Task<(ClassificationJob Job, ClassificationOutcome Outcome, AnswerShape Shape)> Run(
         ClassifyRequest request, HttpContext context, AdapterRegistry registry, InferenceWorker worker, ServiceOptions options)
     {
         if (!registry.Ready)
             throw new ServiceException(ErrorKind.NotReady, "Not ready", "Models are still loading; retry shortly.");
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         deadline.CancelAfter(TimeSpan.FromSeconds(options.RequestTimeoutSeconds));
-        var (job, covariance, approximation, prediction) = new ClassifyValidator(registry, options.Limits).Validate(request, deadline.Token);
+        var (job, shape) = new ClassifyValidator(registry, options.Limits).Validate(request, deadline.Token);
         Hosting.RequestOutcomes.Tag(context, job.Adapter.Id, job.Method);
         try
         {
-            return (job, await worker.Submit(job).WaitAsync(deadline.Token), covariance, approximation, prediction);
+            return (job, await worker.Submit(job).WaitAsync(deadline.Token), shape);
         }
         catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
         {
@@ -62,10 +62,10 @@ public static class ClassifyEndpoints
         }
     }
 
-    private static ClassifyResponse Respond(ClassificationJob job, ClassificationOutcome outcome, CovarianceMode covariance, string approximation, string prediction)
+    private static ClassifyResponse Respond(ClassificationJob job, ClassificationOutcome outcome, AnswerShape shape)
     {
         var adapter = job.Adapter;
-        var results = outcome.Predictions.Select(p => Result(job.Labels, p, covariance, approximation, prediction)).ToList();
+        var results = outcome.Predictions.Select(p => Result(job.Labels, p, shape)).ToList();
         var t = outcome.Timings;
         var metadata = new ClassifyMetadata(adapter.Id, adapter.Sha256, adapter.Base.Bundle, job.Method,
             job.Predictive.PriorPrecision, SampleLimits.Reported(job.Predictive, job.Samples), job.Seed,
@@ -77,12 +77,13 @@ public static class ClassifyEndpoints
                 ["covariance"] = Math.Round(t.Covariance, 3),
                 ["sampling"] = Math.Round(t.Sampling, 3),
                 ["total"] = Math.Round(t.Total, 3),
-            });
+            }, shape.Abstention);
         return new ClassifyResponse(results, metadata, adapter.CalibrationSummary);
     }
 
-    private static ClassifyResult Result(IReadOnlyList<string> labels, ClassPrediction p, CovarianceMode covariance, string approximation, string prediction)
+    private static ClassifyResult Result(IReadOnlyList<string> labels, ClassPrediction p, AnswerShape shape)
     {
+        var (covariance, approximation, prediction, abstention) = shape;
         int c = labels.Count;
         var chosen = approximation == "probit" ? p.Probabilities.Probit : p.Probabilities.SampledMean;
         // prediction=map keeps MAP's answer (the logit mean's argmax); its confidence is still the predictive's probability of it.
@@ -94,6 +95,7 @@ public static class ClassifyEndpoints
         var s = p.Probabilities;
         return new ClassifyResult(labels, p.LogitMean, matrix, variance,
             new ProbabilitySet(s.MapProbabilities, s.SampledMean, s.SampledStd, s.Probit),
-            labels[best], chosen[best], new UncertaintySplit(s.TotalEntropy, s.Aleatoric, s.Epistemic));
+            labels[best], chosen[best], new UncertaintySplit(s.TotalEntropy, s.Aleatoric, s.Epistemic),
+            abstention is null ? null : chosen[best] < abstention.Threshold);
     }
 }

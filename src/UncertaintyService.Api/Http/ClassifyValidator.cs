@@ -13,7 +13,7 @@ public sealed class ClassifyValidator(AdapterRegistry registry, LimitOptions lim
     public static readonly string[] Predictions = ["predictive", "map"];
 
     /// <summary>The job holds a lease on the adapter version it was validated against; the worker ends it.</summary>
-    public (ClassificationJob Job, CovarianceMode Covariance, string Approximation, string Prediction) Validate(ClassifyRequest request, CancellationToken cancellation)
+    public (ClassificationJob Job, AnswerShape Shape) Validate(ClassifyRequest request, CancellationToken cancellation)
     {
         if (string.IsNullOrWhiteSpace(request.Adapter))
             throw ServiceException.Invalid("adapter", "is required");
@@ -33,7 +33,7 @@ public sealed class ClassifyValidator(AdapterRegistry registry, LimitOptions lim
         $"adapter: '{id}' is not loaded; GET /v1/adapters lists the adapters",
         new Dictionary<string, string[]> { ["adapter"] = [$"'{id}' is not loaded"] });
 
-    private (ClassificationJob Job, CovarianceMode Covariance, string Approximation, string Prediction) Validate(ClassifyRequest request, AdapterLease lease, CancellationToken cancellation)
+    private (ClassificationJob Job, AnswerShape Shape) Validate(ClassifyRequest request, AdapterLease lease, CancellationToken cancellation)
     {
         var adapter = lease.Adapter;
 
@@ -62,12 +62,46 @@ public sealed class ClassifyValidator(AdapterRegistry registry, LimitOptions lim
         string prediction = request.Prediction ?? "predictive";
         if (!Predictions.Contains(prediction))
             Fail("prediction", $"'{prediction}' is not one of {string.Join(", ", Predictions)}");
+        var abstention = Abstain(request, adapter, method, Fail);
 
         errors.ThrowIfAny();
 
         ulong seed = request.Seed ?? BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)) >> 11;
         var job = new ClassificationJob(lease, predictive!, tokens!, labels, classIndices, samples, seed, cancellation);
         RequestCostLimit.Check(job, limits);
-        return (job, Enum.Parse<CovarianceMode>(covariance, ignoreCase: true), approximation, prediction);
+        return (job, new AnswerShape(Enum.Parse<CovarianceMode>(covariance, ignoreCase: true), approximation, prediction, abstention));
+    }
+
+    // min_confidence as given; target_accuracy through the risk-coverage of the method's test-split reliability bins.
+    private static Abstention? Abstain(ClassifyRequest request, LoadedAdapter adapter, string method, Action<string, string> fail)
+    {
+        if (request.MinConfidence is not null && request.TargetAccuracy is not null)
+        {
+            fail("min_confidence", "give at most one of min_confidence and target_accuracy");
+            return null;
+        }
+        if (request.MinConfidence is { } minimum)
+        {
+            if (minimum is < 0 or > 1 || double.IsNaN(minimum)) fail("min_confidence", $"{minimum} is not in [0, 1]");
+            return new Abstention("min_confidence", minimum, null, null);
+        }
+        if (request.TargetAccuracy is not { } target) return null;
+        if (target is <= 0 or > 1 || double.IsNaN(target))
+        {
+            fail("target_accuracy", $"{target} is not in (0, 1]");
+            return null;
+        }
+        var bins = adapter.Calibration?.Splits.GetValueOrDefault("test")?.GetValueOrDefault(method)?.Bins;
+        if (bins is not { Count: > 0 })
+        {
+            fail("target_accuracy", $"'{adapter.Id}' has no test-split reliability bins for method '{method}' in its calibration.json; use min_confidence");
+            return null;
+        }
+        if (Core.Prediction.SelectivePrediction.For(bins, target) is not { } threshold)
+        {
+            fail("target_accuracy", $"no confidence threshold reached {target} accuracy on the test split with method '{method}'");
+            return null;
+        }
+        return new Abstention("target_accuracy", threshold.Confidence, threshold.Coverage, threshold.Accuracy);
     }
 }

@@ -53,7 +53,7 @@ public static class CompatibleEndpoints
         var request = await RequestJson.Read<VllmClassifyRequest>(context.Request, json.Value.SerializerOptions);
         if (string.IsNullOrWhiteSpace(request.Model)) throw ServiceException.Invalid("model", "is required: the adapter id");
         var (texts, _) = TextOrList.Read(request.Input, "input");
-        var (job, outcome, _, _, _) = await ClassifyEndpoints.Run(new ClassifyRequest { Adapter = request.Model, Prompts = texts, Seed = FixedSeed }, context, registry, worker, options.Value);
+        var (job, outcome, _) = await ClassifyEndpoints.Run(new ClassifyRequest { Adapter = request.Model, Prompts = texts, Seed = FixedSeed }, context, registry, worker, options.Value);
         int tokens = job.Prompts.Sum(p => p.Length);
         var data = outcome.Predictions.Select((p, i) =>
         {
@@ -72,7 +72,7 @@ public static class CompatibleEndpoints
     {
         var request = await RequestJson.Read<TeiPredictRequest>(context.Request, json.Value.SerializerOptions);
         var (texts, single) = TextOrList.Read(request.Inputs, "inputs");
-        var (job, outcome, _, _, _) = await ClassifyEndpoints.Run(new ClassifyRequest { Adapter = adapter, Prompts = texts, Seed = FixedSeed }, context, registry, worker, options.Value);
+        var (job, outcome, _) = await ClassifyEndpoints.Run(new ClassifyRequest { Adapter = adapter, Prompts = texts, Seed = FixedSeed }, context, registry, worker, options.Value);
         bool raw = request.RawScores ?? false;
         var lists = outcome.Predictions.Select(p =>
         {
