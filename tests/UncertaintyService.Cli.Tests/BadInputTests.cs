@@ -22,7 +22,7 @@ public sealed class BadInputTests : IDisposable
         DemoBundle.Write(bundle, RepositoryFiles.Llama2Tokenizer, new DemoBundle.Options { HiddenSize = 16, Heads = 2, KeyValueHeads = 1, IntermediateSize = 32, Rank = 2 });
         baseFolder = Path.Combine(bundle, "base");
         adapter = Path.Combine(bundle, "adapters", "lights");
-        data = WriteTask();
+        data = LightsTask.Write(folder.Folder("task"));
     }
 
     public void Dispose() => folder.Dispose();
@@ -176,17 +176,4 @@ public sealed class BadInputTests : IDisposable
         Assert.Empty(Directory.GetFiles(adapter, "*.tmp"));
     }
 
-    private string WriteTask()
-    {
-        var examples = new List<TaskExample>();
-        var random = new Random(5);
-        foreach (var (split, count) in new[] { ("train", 24), ("validation", 8), ("test", 8), ("ood", 8) })
-            for (int i = 0; i < count; i++)
-            {
-                bool yes = random.Next(2) == 0;
-                examples.Add(new TaskExample($"The light is {(yes ? "on" : "off")} number {i}. Is it on? Answer:", yes ? "on" : "off", split));
-            }
-        var definition = new TaskDefinitionFile(["on", "off"], ["yes", "no"], "{text}", "test task");
-        return TaskWriter.Write(folder.Folder("task"), examples, definition).ExamplesPath;
-    }
 }

@@ -104,25 +104,9 @@ public class PipelineTests : IDisposable
     {
         var bundle = folder.Folder("bundle");
         DemoBundle.Write(bundle, RepositoryFiles.Llama2Tokenizer, new DemoBundle.Options { HiddenSize = 16, Heads = 2, KeyValueHeads = 1, IntermediateSize = 32, Rank = 2 });
-        return (bundle, Path.Combine(bundle, "base"), WriteTask(), Path.Combine(bundle, "adapters", "parity"));
+        return (bundle, Path.Combine(bundle, "base"), LightsTask.Write(folder.Folder("task")), Path.Combine(bundle, "adapters", "parity"));
     }
 
-    // A yes/no task whose answer is in the text, written by the Data library's writer.
-    private string WriteTask()
-    {
-        var examples = new List<TaskExample>();
-        var random = new Random(5);
-        foreach (var (split, count) in new[] { ("train", 24), ("validation", 8), ("test", 8), ("ood", 8) })
-        {
-            for (int i = 0; i < count; i++)
-            {
-                bool yes = random.Next(2) == 0;
-                examples.Add(new TaskExample($"The light is {(yes ? "on" : "off")} number {i}. Is it on? Answer:", yes ? "on" : "off", split));
-            }
-        }
-        var definition = new TaskDefinitionFile(["on", "off"], ["yes", "no"], "{text}", "test task");
-        return TaskWriter.Write(folder.Folder("task"), examples, definition).ExamplesPath;
-    }
 
     // Pairs whose chosen response says the light is on.
     private string WritePreferences()

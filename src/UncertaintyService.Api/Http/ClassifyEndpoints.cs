@@ -19,15 +19,7 @@ public static class ClassifyEndpoints
             .WithTags("Classification")
             .Accepts<ClassifyRequest>("application/json")
             .Produces<ClassifyResponse>()
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status408RequestTimeout)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-            .ProducesProblem(StatusCodes.Status424FailedDependency)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .ProducesInferenceProblems();
     }
 
     private static async Task<IResult> Classify(HttpContext context, AdapterRegistry registry, InferenceWorker worker,

@@ -25,7 +25,7 @@ public static class CompatibleEndpoints
             .WithTags("Compatible")
             .Accepts<VllmClassifyRequest>("application/json")
             .Produces<VllmClassifyResponse>()
-            .ProducesCompatibleProblems();
+            .ProducesInferenceProblems();
         app.MapPost("/tei/{adapter}/predict", Tei)
             .WithName("TeiPredict")
             .WithSummary("Text Embeddings Inference's /predict: {inputs} -> [{score, label}] per input, most probable first")
@@ -33,19 +33,8 @@ public static class CompatibleEndpoints
             .WithTags("Compatible")
             .Accepts<TeiPredictRequest>("application/json")
             .Produces<IReadOnlyList<TeiPrediction>>()
-            .ProducesCompatibleProblems();
+            .ProducesInferenceProblems();
     }
-
-    private static RouteHandlerBuilder ProducesCompatibleProblems(this RouteHandlerBuilder route) => route
-        .ProducesProblem(StatusCodes.Status400BadRequest)
-        .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-        .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-        .ProducesProblem(StatusCodes.Status408RequestTimeout)
-        .ProducesProblem(StatusCodes.Status404NotFound)
-        .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-        .ProducesProblem(StatusCodes.Status424FailedDependency)
-        .ProducesProblem(StatusCodes.Status429TooManyRequests)
-        .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
     private static async Task<IResult> Vllm(HttpContext context, AdapterRegistry registry, InferenceWorker worker,
         IOptions<ServiceOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)

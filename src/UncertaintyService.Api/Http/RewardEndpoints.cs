@@ -19,7 +19,7 @@ public static class RewardEndpoints
             .WithTags("Reward")
             .Accepts<RewardRequest>("application/json")
             .Produces<RewardResponse>()
-            .ProducesRewardProblems();
+            .ProducesInferenceProblems();
 
         v1.MapPost("/reward/{adapter}/get_reward", OpenRlhf)
             .WithName("OpenRlhfReward")
@@ -31,19 +31,8 @@ public static class RewardEndpoints
             .WithTags("Reward")
             .Accepts<OpenRlhfRewardRequest>("application/json")
             .Produces<OpenRlhfRewardResponse>()
-            .ProducesRewardProblems();
+            .ProducesInferenceProblems();
     }
-
-    private static RouteHandlerBuilder ProducesRewardProblems(this RouteHandlerBuilder route) => route
-        .ProducesProblem(StatusCodes.Status400BadRequest)
-        .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-        .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-        .ProducesProblem(StatusCodes.Status408RequestTimeout)
-        .ProducesProblem(StatusCodes.Status404NotFound)
-        .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-        .ProducesProblem(StatusCodes.Status424FailedDependency)
-        .ProducesProblem(StatusCodes.Status429TooManyRequests)
-        .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
     private static async Task<IResult> Reward(HttpContext context, AdapterRegistry registry, InferenceWorker worker,
         IOptions<ServiceOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)

@@ -76,11 +76,11 @@ internal static class EvaluateCommand
                 int[]? answered = parse.GetValue(prediction) == "map" ? mapLogits.Select(z => Array.IndexOf(z, z.Max())).ToArray() : null;
                 CalibrationMetrics Metrics(double[][] probabilities) => CalibrationMetricsCalculator.Compute(probabilities, labels.ToArray(), predicted: answered);
                 if (wanted.Contains("map"))
-                    methods["map"] = Metrics(mapLogits.Select(BatchedPredictions.Softmax).ToArray());
+                    methods["map"] = Metrics(mapLogits.Select(z => Softmax.Of(z)).ToArray());
                 if (wanted.Contains(TemperatureMethod.MethodName) && config.Temperature is { } temperature)
                 {
                     methods[TemperatureMethod.MethodName] = Metrics(
-                        mapLogits.Select(z => BatchedPredictions.Softmax(z.Select(x => x / temperature.Value).ToArray())).ToArray());
+                        mapLogits.Select(z => Softmax.Of(z, temperature.Value)).ToArray());
                     perPrompt[TemperatureMethod.MethodName] = timer.Elapsed.TotalMilliseconds / prompts.Count;
                 }
                 perPrompt["map"] = timer.Elapsed.TotalMilliseconds / prompts.Count;

@@ -26,9 +26,8 @@ internal static class FitTemperatureCommand
         command.SetAction(parse =>
         {
             string adapterFolder = parse.GetValue(adapter)!.FullName, basePath = parse.GetValue(baseFolder)!.FullName, dataPath = parse.GetValue(data)!.FullName;
-            var kind = Core.Bundles.TaskDefinition.Load(Path.Combine(adapterFolder, Core.Bundles.TaskDefinition.FileName)).Kind;
             (double T, double Nll, int N, double MapNll) fit;
-            if (kind == "reward")
+            if (PosteriorTrainingOptions.AdapterKind(adapterFolder) == "reward")
             {
                 var pipeline = RewardPipeline.Load(basePath, adapterFolder, dataPath);
                 var (chosen, rejected, _) = pipeline.Encode("validation", null, parse.GetValue(maxTokens));

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Spectre.Console;
 using UncertaintyService.Cli.Pipeline;
 using UncertaintyService.Core.Laplace;
+using UncertaintyService.Core.Prediction;
 
 namespace UncertaintyService.Cli.Commands;
 
@@ -38,7 +39,7 @@ internal static class TunePriorCommand
 
             // log p(D | theta_MAP) on the data that gave the factors.
             var logits = BatchedPredictions.MapLogits(pipeline.Model, pipeline.Adapter, prompts, pipeline.ClassIndices, parse.GetValue(batchSize));
-            double logLikelihood = logits.Select((l, i) => Math.Log(BatchedPredictions.Softmax(l)[labels[i]])).Sum();
+            double logLikelihood = logits.Select((l, i) => Math.Log(Softmax.Of(l)[labels[i]])).Sum();
             var (evidenceLambda, logEvidence) = PriorTuning.MaximiseEvidence(posterior, logLikelihood);
 
             (double Lambda, double Nll)? byValidation = null;

@@ -71,12 +71,4 @@ public static class BatchedPredictions
 
     public static double[][] MapLogits(LlamaModel model, Core.Lora.LoraAdapter adapter, IReadOnlyList<int[]> prompts, long[] classes, int batchSize) =>
         prompts.Chunk(batchSize).SelectMany(chunk => MapPredictor.Logits(model, adapter, chunk.Cast<IReadOnlyList<int>>().ToList(), classes)).ToArray();
-
-    public static double[] Softmax(double[] logits)
-    {
-        double max = logits.Max();
-        var e = logits.Select(v => Math.Exp(v - max)).ToArray();
-        double sum = e.Sum();
-        return e.Select(v => v / sum).ToArray();
-    }
 }

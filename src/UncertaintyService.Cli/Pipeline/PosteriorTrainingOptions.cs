@@ -59,7 +59,8 @@ public sealed class PosteriorTrainingOptions
             LoraTrainer.Train(pipeline.Model, pipeline.Adapter.Id, pipeline.Adapter.Config, prompts, labels, pipeline.ClassIndices, options, progress));
     }
 
-    private static string AdapterKind(string adapterFolder) =>
+    /// <summary>The kind task.json gives the adapter: classification or reward.</summary>
+    public static string AdapterKind(string adapterFolder) =>
         Core.Bundles.TaskDefinition.Load(Path.Combine(adapterFolder, Core.Bundles.TaskDefinition.FileName)).Kind;
 
     public (LoadedPipeline Pipeline, List<int[]> Prompts, List<int> Labels) Load(ParseResult parse)

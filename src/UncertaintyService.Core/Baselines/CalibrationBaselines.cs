@@ -51,15 +51,8 @@ public sealed class CalibrationBaselines
             [Uniform] = texts.Select(_ => Enumerable.Repeat(1.0 / classes, classes).ToArray()).ToArray(),
             [Majority] = texts.Select(_ => Enumerable.Range(0, classes).Select(c => c == majority ? 1.0 : 0.0).ToArray()).ToArray(),
             [Frequency] = texts.Select(_ => (double[])frequencies.Clone()).ToArray(),
-            [BagOfWordsName] = texts.Select(t => Scaled(regression.Logits(words.Features(t)))).ToArray(),
+            [BagOfWordsName] = texts.Select(t => Softmax.Of(regression.Logits(words.Features(t)), temperature)).ToArray(),
         };
     }
 
-    private double[] Scaled(double[] logits)
-    {
-        double max = logits.Max() / temperature;
-        var e = logits.Select(z => Math.Exp(z / temperature - max)).ToArray();
-        double sum = e.Sum();
-        return e.Select(v => v / sum).ToArray();
-    }
 }

@@ -71,12 +71,5 @@ public sealed class SoftmaxRegression
         return logits;
     }
 
-    public double[] Probabilities((int Index, double Value)[] x)
-    {
-        var z = Logits(x);
-        double max = z.Max();
-        var e = z.Select(v => Math.Exp(v - max)).ToArray();
-        double sum = e.Sum();
-        return e.Select(v => v / sum).ToArray();
-    }
+    public double[] Probabilities((int Index, double Value)[] x) => Prediction.Softmax.Of(Logits(x));
 }
