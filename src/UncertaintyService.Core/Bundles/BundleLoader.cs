@@ -94,11 +94,15 @@ public static class BundleLoader
         }
     }
 
-    /// <summary>sha256 over the adapter folder's files (names and bytes, in name order): what a response reports it was served by.</summary>
+    /// <summary>
+    /// sha256 over the adapter folder's served files (names and bytes, in name order): what a response reports it was
+    /// served by. Only the JSON and safetensors files count; derived reports (reliability PNGs, which are not committed)
+    /// and the writer's lock file would otherwise make one adapter hash differently on each machine.
+    /// </summary>
     public static string ContentHash(string folder)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var file in Directory.GetFiles(folder).Order(StringComparer.Ordinal))
+        foreach (var file in Directory.GetFiles(folder).Where(IsServedFile).Order(StringComparer.Ordinal))
         {
             hash.AppendData(System.Text.Encoding.UTF8.GetBytes(Path.GetFileName(file) + "\n"));
             using var stream = File.OpenRead(file);
@@ -108,4 +112,7 @@ public static class BundleLoader
         }
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
+
+    private static bool IsServedFile(string path) =>
+        !Path.GetFileName(path).StartsWith('.') && Path.GetExtension(path) is ".json" or ".safetensors";
 }
