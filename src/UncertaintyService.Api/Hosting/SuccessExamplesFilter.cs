@@ -14,7 +14,7 @@ public sealed class SuccessExamplesFilter : IOperationFilter
               "logit_variance":[73.0,66.7],"probabilities":{"map":[0.215,0.785],"sampled_mean":[0.459,0.541],
               "sampled_std":[0.471,0.471],"probit":[0.441,0.559]},"prediction":"ham","confidence":0.541,
               "uncertainty":{"total_entropy":0.690,"aleatoric":0.087,"epistemic":0.603}}],
-             "metadata":{"adapter":"spam","adapter_sha256":"3db69235c143…","bundle":"demo","method":"laplace","prior_precision":6.30,
+             "metadata":{"adapter":"spam","adapter_sha256":"0c63f9ad2654…","bundle":"demo","method":"laplace","prior_precision":6.30,
               "samples":1000,"seed":1,"batch_prompts":1,"timings_ms":{"queue":4.9,"forward":12.4,"gradients":35.8,"covariance":10.5,"sampling":2.4,"total":67.3}},
              "calibration":{"splits":{"test":{"map":{"acc":0.873,"ece":0.090,"nll":0.414,"brier":0.209,"n":600},
               "laplace":{"acc":0.875,"ece":0.149,"nll":0.413,"brier":0.247,"n":600}}},"data_sha256":"8d28a8fb…","ece_bins":15}}
@@ -29,7 +29,7 @@ public sealed class SuccessExamplesFilter : IOperationFilter
             {"pairs":[{"chosen_reward_mean":0.412,"chosen_reward_variance":0.087,"rejected_reward_mean":-0.351,"rejected_reward_variance":0.091,
               "reward_covariance":0.062,"difference_mean":0.763,"difference_variance":0.054,"p_chosen_preferred":0.679,"p_chosen_preferred_std":0.011,
               "p_chosen_preferred_probit":0.679,"p_reward_higher":0.9995,"p_map":0.682}],
-             "metadata":{"adapter":"vader-reward","adapter_sha256":"5c0e…","bundle":"demo","method":"laplace","prior_precision":12.6,"samples":1000,
+             "metadata":{"adapter":"vader-reward","adapter_sha256":"f831ad945afc…","bundle":"demo","method":"laplace","prior_precision":12.6,"samples":1000,
               "seed":42,"approximation":"mc","batch_texts":2,"timings_ms":{"queue":1.2,"forward":6.1,"gradients":9.8,"covariance":1.4,"sampling":1.1,"total":20.3}},
              "calibration":{"splits":{"test":{"map":{"acc":0.603,"ece":0.098,"nll":0.705,"brier":0.496,"n":1000,
               "human_votes":{"mae":0.314,"brier":0.1446,"correlation":0.137,"cross_entropy":0.731,"vote_entropy":0.344}}}},"ece_bins":15}}
