@@ -14,8 +14,10 @@ step() { local name=$1; shift; local start=$SECONDS; "$@"; echo "time $name $((S
 mkdir -p "$work"; : > "$work/times.txt"
 
 step data "${cli[@]}" data --out "$work/data"
-step pretrain "${cli[@]}" pretrain --corpus "$work/data/wordnet-glosses.txt" --tokenizer models/tokenizers/llama2/tokenizer.model \
-  --out "$work/base" --steps 1500
+# Pre-training is the long step (hours on two cores): it checkpoints every 200 steps and, run again, resumes.
+step pretrain "${cli[@]}" pretrain --corpus "$work/data/pretraining-corpus.txt" --tokenizer models/tokenizers/llama2/tokenizer.model \
+  --out "$work/base" --hidden-size 192 --layers 6 --intermediate-size 512 --heads 6 --kv-heads 2 \
+  --sequence-length 128 --batch-size 16 --steps 5000 --checkpoint "$work/pretrain-checkpoint"
 
 declare -A train_size=([wordnet-mcq]=500 [spam]=300)
 declare -A targets=([wordnet-mcq]="q_proj v_proj o_proj" [spam]="q_proj v_proj")

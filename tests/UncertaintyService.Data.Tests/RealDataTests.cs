@@ -89,4 +89,25 @@ public sealed class RealDataTests(ITestOutputHelper output)
                 output.WriteLine($"  {PreferenceWriter.ToJsonl([p]).TrimEnd()}");
         }
     }
+
+    [Fact]
+    public void CachedGcideAndJargonFileParseIntoDocumentsWithoutWordNetText()
+    {
+        if (GcideSource.Archive.FindUnpacked(Cache) is not { } gcideFolder || JargonSource.Archive.FindUnpacked(Cache) is not { } jargonFolder)
+        {
+            output.WriteLine($"dict-gcide or jargon-text is not in {Cache.Root}: nothing checked (run the data command once to run this test).");
+            return;
+        }
+        Sha256File.Verify(Path.Combine(Cache.DownloadsFolder, GcideSource.Archive.ArchiveFileName), GcideSource.DebSha256);
+
+        var articles = GcideSource.Articles(gcideFolder);
+        var documents = articles.Select(GcideSource.Document).Where(d => d.Length > 0).ToList();
+        var jargon = JargonSource.Documents(Path.Combine(jargonFolder, "usr", "share", "doc", "jargon-text", "jargon.txt.gz"));
+
+        Assert.Equal(126240, articles.Count);
+        Assert.Equal(123875, documents.Count); // before the held-out filter, which leaves 123,786
+        Assert.DoesNotContain(documents, d => d.Contains("[WordNet", StringComparison.Ordinal) || d.Contains("[1913 Webster]", StringComparison.Ordinal));
+        Assert.Equal(2307, jargon.Count);
+        Assert.StartsWith("goat file: A sacrificial file", jargon.Single(d => d.StartsWith("goat file:", StringComparison.Ordinal)));
+    }
 }

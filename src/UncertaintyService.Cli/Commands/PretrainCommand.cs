@@ -13,7 +13,7 @@ internal static class PretrainCommand
 {
     public static Command Create()
     {
-        var corpus = new Option<FileInfo>("--corpus") { Description = "Text, one document per line (the data command writes wordnet-glosses.txt).", Required = true };
+        var corpus = new Option<FileInfo>("--corpus") { Description = "Text, one document per line (the data command writes pretraining-corpus.txt).", Required = true };
         var tokenizer = new Option<FileInfo>("--tokenizer") { Description = "SentencePiece tokenizer.model (Llama 2).", Required = true };
         var output = new Option<DirectoryInfo>("--out") { Description = "Model folder to write.", Required = true };
         var hidden = new Option<int>("--hidden-size") { DefaultValueFactory = _ => 128, Description = "Hidden size." };

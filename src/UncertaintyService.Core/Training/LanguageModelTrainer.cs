@@ -32,7 +32,7 @@ public static class LanguageModelTrainer
         if (stream.Count <= options.SequenceLength + 1)
             throw new ArgumentException($"The token stream ({stream.Count} tokens) is shorter than one window of {options.SequenceLength + 1}.");
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var checkpoint = options.CheckpointFolder is { } folder ? new PretrainingCheckpoint(folder, config, options) : null;
+        var checkpoint = options.CheckpointFolder is { } folder ? new PretrainingCheckpoint(folder, config, options, stream) : null;
         var resumed = checkpoint?.TryLoad();
         var initial = resumed?.Weights ?? RandomWeights.Llama(config, options.Seed, ScalarType.Float32, embeddingStd: 0.02);
         var model = LlamaModelBuilder.Build(config, new TrainableTensorSource(new InMemoryTensorSource(initial)), ScalarType.Float32, CPU);

@@ -13,7 +13,7 @@ namespace UncertaintyService.Core.Training;
 /// resumed only with the settings that started it). Each save writes a new folder and renames it into
 /// place, so an interrupted save leaves the previous checkpoint whole.
 /// </summary>
-public sealed class PretrainingCheckpoint(string folder, LlamaConfig config, PretrainingOptions options)
+public sealed class PretrainingCheckpoint(string folder, LlamaConfig config, PretrainingOptions options, IReadOnlyList<int> stream)
 {
     private const string Weights = "weights.safetensors", Optimizer = "optimizer.bin", State = "state.json";
 
@@ -21,12 +21,29 @@ public sealed class PretrainingCheckpoint(string folder, LlamaConfig config, Pre
 
     private sealed record StateFile(int Step, List<double> Losses, string Fingerprint);
 
-    // The settings that must match for a resumed run to be the same run (Steps may grow: a run can be extended).
-    private string Fingerprint => JsonSerializer.Serialize(new
+    // The settings and the text that must match for a resumed run to be the same run (Steps may grow: a run can be
+    // extended). The token stream counts: a corpus regenerated differently would otherwise change the run silently.
+    private string Fingerprint => _fingerprint ??= JsonSerializer.Serialize(new
     {
         config.VocabSize, config.HiddenSize, config.IntermediateSize, config.NumHiddenLayers, config.NumAttentionHeads, config.NumKeyValueHeads,
         options.LearningRate, options.BatchSize, options.SequenceLength, options.WarmupSteps, options.WeightDecay, options.Seed,
+        TokenStreamSha256 = StreamSha256(stream),
     });
+
+    private string? _fingerprint;
+
+    private static string StreamSha256(IReadOnlyList<int> tokens)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var buffer = new byte[4 * 4096];
+        for (int start = 0; start < tokens.Count; start += 4096)
+        {
+            int n = Math.Min(4096, tokens.Count - start);
+            for (int i = 0; i < n; i++) System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan(4 * i), tokens[start + i]);
+            hash.AppendData(buffer, 0, 4 * n);
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
 
     public Resumed? TryLoad()
     {

@@ -14,12 +14,7 @@ public static class WordNetSource
     /// <summary>SHA-256 of <c>wordnet-base_1%3a3.0-37_all.deb</c>, equal to the one in Debian's Packages index.</summary>
     public const string DebSha256 = "61060d960f9ada8fa120872312eccd3ecebfbab8c4579e4f5a74e1cf67620752";
 
-    public static readonly PinnedArchive Archive = new(
-        ArchiveFileName: "wordnet-base_1%3a3.0-37_all.deb",
-        Sha256: DebSha256,
-        UnpackedName: "wordnet-base_3.0-37",
-        Download: DownloadDeb,
-        Unpack: (deb, folder) => ExternalCommand.Run("dpkg-deb", ["-x", deb, folder], folder));
+    public static readonly PinnedArchive Archive = DebianPackage.Pinned(PackageName, DebianVersion, DebSha256);
 
     /// <summary>Downloads (once), verifies and unpacks the package; returns its database files.</summary>
     public static WordNetFiles Fetch(DataCache cache, Action<string>? log = null) =>
@@ -28,22 +23,6 @@ public static class WordNetSource
     /// <summary>The database files if the cache already holds them unpacked; null otherwise (no network).</summary>
     public static WordNetFiles? FindCached(DataCache cache) =>
         Archive.FindUnpacked(cache) is { } folder ? WordNetFiles.In(folder) : null;
-
-    // apt-get knows no package before the first `apt-get update` on a fresh machine, so a failed
-    // download is retried once after one.
-    private static void DownloadDeb(string folder)
-    {
-        string[] download = ["download", $"{PackageName}={DebianVersion}"];
-        try
-        {
-            ExternalCommand.Run("apt-get", download, folder);
-        }
-        catch (ExternalCommandException e) when (e.ExitCode is not null)
-        {
-            ExternalCommand.Run("apt-get", ["update"], folder);
-            ExternalCommand.Run("apt-get", download, folder);
-        }
-    }
 }
 
 /// <summary>The WordNet database files of an unpacked <c>wordnet-base</c> package.</summary>

@@ -80,6 +80,11 @@ public class TrainerTests
             Assert.True((weight - LanguageModelTrainer.Named(resumed)[name]).abs().max().item<float>() == 0, name);
         // Other settings are refused rather than mixed into the run.
         Assert.Throws<ArgumentException>(() => LanguageModelTrainer.Train(config, stream, options with { LearningRate = 2e-2 }));
+        // And so is other text: one token changed.
+        var otherText = stream.ToArray();
+        otherText[250] = 8;
+        var ex = Assert.Throws<ArgumentException>(() => LanguageModelTrainer.Train(config, otherText, options with { Steps = 7 }));
+        Assert.Contains("TokenStreamSha256", ex.Message);
     }
 
     private sealed class SynchronousProgress(Action<(int Step, double Loss)> report) : IProgress<(int Step, double Loss)>
