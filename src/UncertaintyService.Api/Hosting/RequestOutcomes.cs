@@ -12,7 +12,8 @@ namespace UncertaintyService.Api.Hosting;
 /// </summary>
 public sealed class RequestOutcomes(RequestDelegate next, ServiceTelemetry telemetry, ILogger<RequestOutcomes> logger)
 {
-    private const string AdapterKey = "uncertainty.adapter", MethodKey = "uncertainty.method", KindKey = "uncertainty.kind";
+    private const string AdapterKey = "uncertainty.adapter", MethodKey = "uncertainty.method", KindKey = "uncertainty.kind",
+        PredictionIdsKey = "uncertainty.prediction_ids";
 
     /// <summary>Names the adapter and method a request is for, for its metrics and access line.</summary>
     public static void Tag(HttpContext context, string adapter, string method)
@@ -23,6 +24,10 @@ public sealed class RequestOutcomes(RequestDelegate next, ServiceTelemetry telem
 
     /// <summary>Names the kind of error a request ended in.</summary>
     public static void Kind(HttpContext context, ErrorKind kind) => context.Items[KindKey] = kind;
+
+    /// <summary>The prediction ids a response carried, for the access line (so an outcome can be traced to its request).</summary>
+    public static void PredictionIds(HttpContext context, IEnumerable<string?> ids) =>
+        context.Items[PredictionIdsKey] = string.Join(",", ids.Where(id => id is not null));
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -64,7 +69,8 @@ public sealed class RequestOutcomes(RequestDelegate next, ServiceTelemetry telem
         };
         telemetry.Requests.Add(1, tags);
         telemetry.RequestDuration.Record(elapsed.TotalSeconds, tags);
-        logger.LogInformation("{HttpMethod} {Route} {Status} {Kind} {ElapsedMs:F1} ms adapter={Adapter} method={Method}",
-            context.Request.Method, route, status, kind, elapsed.TotalMilliseconds, context.Items[AdapterKey] ?? "-", context.Items[MethodKey] ?? "-");
+        logger.LogInformation("{HttpMethod} {Route} {Status} {Kind} {ElapsedMs:F1} ms adapter={Adapter} method={Method} prediction_ids={PredictionIds}",
+            context.Request.Method, route, status, kind, elapsed.TotalMilliseconds, context.Items[AdapterKey] ?? "-", context.Items[MethodKey] ?? "-",
+            context.Items[PredictionIdsKey] as string is { Length: > 0 } ids ? ids : "-");
     }
 }

@@ -7,7 +7,9 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using UncertaintyService.Api.Http;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using UncertaintyService.Api.Options;
+using UncertaintyService.Api.Outcomes;
 using UncertaintyService.Api.Serving;
 
 namespace UncertaintyService.Api.Hosting;
@@ -18,8 +20,9 @@ public static class ServiceSetup
     public static WebApplicationBuilder AddUncertaintyService(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        services.AddSingleton<IValidateOptions<ServiceOptions>, ServiceOptionsValidation>();
         services.AddOptions<ServiceOptions>().Bind(builder.Configuration.GetSection(ServiceOptions.Section), o => o.ErrorOnUnknownConfiguration = true)
-            .ValidateDataAnnotations().Validate(o => o.Bundles.Select(b => b.Name).Distinct().Count() == o.Bundles.Count,
+            .Validate(o => o.Bundles.Select(b => b.Name).Distinct().Count() == o.Bundles.Count,
                 "Bundle names must be distinct.")
             .Validate(o => o.Batching.MaxQueuedCost >= o.Limits.MaxRequestCost,
                 "Batching:MaxQueuedCost must be at least Limits:MaxRequestCost (else the largest admissible request could never be queued).")
@@ -32,6 +35,10 @@ public static class ServiceSetup
             host.ShutdownTimeout = TimeSpan.FromSeconds(service.Value.Batching.DrainSeconds + 10));
         services.AddSingleton<AdapterRegistry>();
         services.AddSingleton<ServiceTelemetry>();
+        services.TryAddSingleton(TimeProvider.System);
+        // Registered before the inference worker: hosted services stop in reverse order, so the writer drains
+        // after the worker has answered (and recorded) what it had in hand.
+        AddOutcomeStore(services, builder.Configuration.GetValue<bool?>($"{ServiceOptions.Section}:Outcomes:Enabled") ?? true);
         services.AddSingleton<InferenceWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<InferenceWorker>());
         services.AddSingleton<ModelHost>();
@@ -62,6 +69,41 @@ public static class ServiceSetup
         if (!string.IsNullOrWhiteSpace(otlp))
             telemetry.UseOtlpExporter(OpenTelemetry.Exporter.OtlpExportProtocol.Grpc, new Uri(otlp));
         return builder;
+    }
+
+    // The SQLite file under Outcomes:DataFolder, or PostgreSQL when a connection string is set; the schema is
+    // migrated when the store is first built, which the writer's start-up does, so a bad store stops start-up.
+    private static void AddOutcomeStore(IServiceCollection services, bool enabled)
+    {
+        if (!enabled)
+        {
+            services.AddSingleton(sp => new PredictionRecorder(null, sp.GetRequiredService<IOptions<ServiceOptions>>(), sp.GetRequiredService<TimeProvider>()));
+            return;
+        }
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<ServiceOptions>>().Value.Outcomes;
+            var store = new OutcomeStore(string.IsNullOrWhiteSpace(options.PostgresConnectionString)
+                ? StoreDialect.Sqlite(SqliteFile(sp.GetRequiredService<IWebHostEnvironment>(), options))
+                : StoreDialect.Postgres(options.PostgresConnectionString));
+            var applied = store.Migrate();
+            sp.GetRequiredService<ILogger<OutcomeStore>>().LogInformation("Outcome store: {Dialect}, schema version {Version} ({Applied} applied now)",
+                store.Dialect.Name, StoreMigrations.Latest, applied.Count);
+            return store;
+        });
+        services.AddSingleton<PredictionWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<PredictionWriter>());
+        services.AddSingleton(sp => new PredictionRecorder(sp.GetRequiredService<PredictionWriter>(), sp.GetRequiredService<IOptions<ServiceOptions>>(),
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<LiveCalibrationMonitor>();
+        services.AddHostedService(sp => sp.GetRequiredService<LiveCalibrationMonitor>());
+    }
+
+    private static string SqliteFile(IWebHostEnvironment environment, OutcomeOptions options)
+    {
+        var folder = Path.IsPathRooted(options.DataFolder) ? options.DataFolder : Path.Combine(environment.ContentRootPath, options.DataFolder);
+        Directory.CreateDirectory(folder);
+        return Path.Combine(folder, "outcomes.db");
     }
 
     public static WebApplication MapUncertaintyService(this WebApplication app)
@@ -96,6 +138,7 @@ public static class ServiceSetup
         TokenizeEndpoints.Map(v1);
         AdapterEndpoints.Map(v1);
         AdminEndpoints.Map(v1);
+        OutcomeEndpoints.Map(v1);
         CompatibleEndpoints.Map(app);
         return app;
     }

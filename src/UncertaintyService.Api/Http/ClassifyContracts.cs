@@ -71,6 +71,8 @@ public sealed record ClassifyResponse(IReadOnlyList<ClassifyResult> Results, Cla
 /// <param name="Prediction">The most probable label.</param>
 /// <param name="Confidence">Its probability.</param>
 /// <param name="Uncertainty">Entropy split in nats.</param>
+/// <param name="Abstain">With min_confidence or target_accuracy: true when the confidence is below the threshold.</param>
+/// <param name="PredictionId">Id to report this prompt's true label with (POST /v1/outcomes); absent when the outcome store is off.</param>
 public sealed record ClassifyResult(
     IReadOnlyList<string> Labels,
     double[] LogitMean,
@@ -80,7 +82,8 @@ public sealed record ClassifyResult(
     string Prediction,
     double Confidence,
     UncertaintySplit Uncertainty,
-    bool? Abstain = null);
+    bool? Abstain = null,
+    string? PredictionId = null);
 
 /// <param name="Map">softmax of the logit mean.</param>
 /// <param name="SampledMean">Mean of the softmax over Monte Carlo draws of the logits.</param>
@@ -121,5 +124,9 @@ public sealed record ClassifyMetadata(
 /// <param name="TestAccuracy">target_accuracy: the accuracy of that answered share.</param>
 public sealed record Abstention(string Rule, double Threshold, double? TestCoverage, double? TestAccuracy);
 
-/// <summary>How a classify request wants its answers shaped: covariance, which probabilities decide, which class, and abstention.</summary>
-public sealed record AnswerShape(Serving.CovarianceMode Covariance, string Approximation, string Prediction, Abstention? Abstention);
+/// <summary>
+/// How a classify request wants its answers shaped: covariance, which probabilities decide, which class, and abstention;
+/// and the prompts' texts, which a prediction is stored with when the operator stores prompts.
+/// </summary>
+public sealed record AnswerShape(Serving.CovarianceMode Covariance, string Approximation, string Prediction, Abstention? Abstention,
+    IReadOnlyList<string> PromptTexts);

@@ -23,11 +23,13 @@ public static class ClassifyEndpoints
     }
 
     private static async Task<IResult> Classify(HttpContext context, AdapterRegistry registry, InferenceWorker worker,
-        IOptions<ServiceOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
+        IOptions<ServiceOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, Outcomes.PredictionRecorder recorder)
     {
         var request = await RequestJson.Read<ClassifyRequest>(context.Request, json.Value.SerializerOptions);
         var (job, outcome, shape) = await Run(request, context, registry, worker, options.Value);
-        return TypedResults.Ok(Respond(job, outcome, shape));
+        var response = Respond(job, outcome, shape, recorder);
+        Hosting.RequestOutcomes.PredictionIds(context, response.Results.Select(r => r.PredictionId));
+        return TypedResults.Ok(response);
     }
 
     /// <summary>
@@ -54,10 +56,12 @@ public static class ClassifyEndpoints
         }
     }
 
-    private static ClassifyResponse Respond(ClassificationJob job, ClassificationOutcome outcome, AnswerShape shape)
+    private static ClassifyResponse Respond(ClassificationJob job, ClassificationOutcome outcome, AnswerShape shape, Outcomes.PredictionRecorder recorder)
     {
         var adapter = job.Adapter;
-        var results = outcome.Predictions.Select(p => Result(job.Labels, p, shape)).ToList();
+        // Each answer is stored as given (the probabilities that decided and the class named), so live calibration scores what clients saw.
+        var results = outcome.Predictions.Select((p, i) => Result(job.Labels, p, shape,
+            (given, best) => recorder.Classification(adapter, job.Method, job.Labels, given, best, shape.PromptTexts[i]))).ToList();
         var t = outcome.Timings;
         var metadata = new ClassifyMetadata(adapter.Id, adapter.Sha256, adapter.Base.Bundle, job.Method,
             job.Predictive.PriorPrecision, SampleLimits.Reported(job.Predictive, job.Samples), job.Seed,
@@ -73,9 +77,9 @@ public static class ClassifyEndpoints
         return new ClassifyResponse(results, metadata, adapter.CalibrationSummary);
     }
 
-    private static ClassifyResult Result(IReadOnlyList<string> labels, ClassPrediction p, AnswerShape shape)
+    private static ClassifyResult Result(IReadOnlyList<string> labels, ClassPrediction p, AnswerShape shape, Func<double[], int, string?> record)
     {
-        var (covariance, approximation, prediction, abstention) = shape;
+        var (covariance, approximation, prediction, abstention, _) = shape;
         int c = labels.Count;
         var chosen = approximation == "probit" ? p.Probabilities.Probit : p.Probabilities.SampledMean;
         // prediction=map keeps MAP's answer (the logit mean's argmax); its confidence is still the predictive's probability of it.
@@ -88,6 +92,6 @@ public static class ClassifyEndpoints
         return new ClassifyResult(labels, p.LogitMean, matrix, variance,
             new ProbabilitySet(s.MapProbabilities, s.SampledMean, s.SampledStd, s.Probit),
             labels[best], chosen[best], new UncertaintySplit(s.TotalEntropy, s.Aleatoric, s.Epistemic),
-            abstention is null ? null : chosen[best] < abstention.Threshold);
+            abstention is null ? null : chosen[best] < abstention.Threshold, record(chosen, best));
     }
 }

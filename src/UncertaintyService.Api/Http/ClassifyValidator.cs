@@ -69,7 +69,7 @@ public sealed class ClassifyValidator(AdapterRegistry registry, LimitOptions lim
         ulong seed = request.Seed ?? BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)) >> 11;
         var job = new ClassificationJob(lease, predictive!, tokens!, labels, classIndices, samples, seed, cancellation);
         RequestCostLimit.Check(job, limits);
-        return (job, new AnswerShape(Enum.Parse<CovarianceMode>(covariance, ignoreCase: true), approximation, prediction, abstention));
+        return (job, new AnswerShape(Enum.Parse<CovarianceMode>(covariance, ignoreCase: true), approximation, prediction, abstention, prompts));
     }
 
     // min_confidence as given; target_accuracy through the risk-coverage of the method's test-split reliability bins.

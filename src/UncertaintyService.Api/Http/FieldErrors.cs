@@ -25,12 +25,12 @@ public sealed class FieldErrors
         reported++;
     }
 
-    public void ThrowIfAny()
+    public void ThrowIfAny(IReadOnlyDictionary<string, object?>? extensions = null)
     {
         if (!Any) return;
         string detail = string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}"));
         if (omitted > 0) detail += $"; and {omitted} more problems not listed";
         throw new Serving.ServiceException(Serving.ErrorKind.Validation, "Invalid request", detail,
-            errors.ToDictionary(e => e.Key, e => e.Value.ToArray()));
+            errors.ToDictionary(e => e.Key, e => e.Value.ToArray())) { Extensions = extensions };
     }
 }

@@ -29,6 +29,7 @@ public static class ProblemMapping
             context.Response.Headers.RetryAfter = e.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var extensions = new Dictionary<string, object?> { ["kind"] = e.Kind.ToString() };
         if (e.Errors is not null) extensions["errors"] = e.Errors;
+        foreach (var (key, value) in e.Extensions ?? new Dictionary<string, object?>()) extensions[key] = value;
         return TypedResults.Problem(detail: e.Message, statusCode: status, title: e.Title, extensions: extensions);
     }
 }

@@ -90,7 +90,7 @@ public sealed record RewardPairResult(
     double ChosenRewardMean, double ChosenRewardVariance, double RejectedRewardMean, double RejectedRewardVariance, double RewardCovariance,
     double DifferenceMean, double DifferenceVariance,
     double PChosenPreferred, double? PChosenPreferredStd, double PChosenPreferredProbit, double PRewardHigher, double PMap,
-    double ChosenScore, double RejectedScore);
+    double ChosenScore, double RejectedScore, string? PredictionId = null);
 
 /// <param name="Samples">laplace: Monte Carlo draws per pair (0: closed forms only); a sampled method: weight samples; 0 for map.</param>
 /// <param name="Seed">Seed of pair 0; pair i used seed + i.</param>

@@ -35,14 +35,16 @@ public static class RewardEndpoints
     }
 
     private static async Task<IResult> Reward(HttpContext context, AdapterRegistry registry, InferenceWorker worker,
-        IOptions<ServiceOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
+        IOptions<ServiceOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, Outcomes.PredictionRecorder recorder)
     {
         var request = await RequestJson.Read<RewardRequest>(context.Request, json.Value.SerializerOptions);
         RequireReady(registry);
         using var deadline = Deadline(context, options.Value);
         var (job, approximation, risk) = new RewardValidator(registry, options.Value.Limits).Validate(request, deadline.Token);
         var outcome = await Run(worker, job, deadline, context, options.Value);
-        return TypedResults.Ok(Respond(job, outcome, approximation, risk));
+        var response = Respond(job, outcome, approximation, risk, request, recorder);
+        Hosting.RequestOutcomes.PredictionIds(context, response.Pairs?.Select(p => p.PredictionId) ?? []);
+        return TypedResults.Ok(response);
     }
 
     private static async Task<IResult> OpenRlhf(string adapter, HttpContext context, AdapterRegistry registry, InferenceWorker worker,
@@ -103,7 +105,8 @@ public static class RewardEndpoints
         return outcome;
     }
 
-    private static RewardResponse Respond(RewardJob job, RewardOutcome outcome, string approximation, RewardRisk risk)
+    private static RewardResponse Respond(RewardJob job, RewardOutcome outcome, string approximation, RewardRisk risk, RewardRequest request,
+        Outcomes.PredictionRecorder recorder)
     {
         var adapter = job.Adapter;
         var t = outcome.Timings;
@@ -120,7 +123,11 @@ public static class RewardEndpoints
             }, risk.Kind, risk.Coefficient);
         return new RewardResponse(
             outcome.Items?.Select(i => new RewardItemResult(i.Mean, i.Variance, risk.Score(i.Mean, i.Variance))).ToList(),
-            outcome.Pairs?.Select(p => Result(p, risk)).ToList(),
+            // Each pair is stored with P(chosen preferred) as answered; single items have no outcome to report and are not stored.
+            outcome.Pairs?.Select((p, i) => Result(p, risk) with
+            {
+                PredictionId = recorder.Preference(adapter, job.Method, p.PChosenPreferred, request.Pairs![i]!.Prompt!, request.Pairs[i]!.Chosen!, request.Pairs[i]!.Rejected!),
+            }).ToList(),
             metadata, adapter.CalibrationSummary);
     }
 

@@ -28,6 +28,7 @@ public sealed class ServiceOptions
     [Required] public LimitOptions Limits { get; set; } = new();
     [Required] public BatchingOptions Batching { get; set; } = new();
     [Required] public AdminOptions Admin { get; set; } = new();
+    [Required] public Outcomes.OutcomeOptions Outcomes { get; set; } = new();
 
     /// <summary>A request still queued or running after this long gets 503.</summary>
     [Range(0.001, 3600)]
@@ -77,6 +78,9 @@ public sealed class LimitOptions
     /// prompts of 32,000 characters with room for non-ASCII text and JSON escapes.
     /// </summary>
     [Range(1_024, 1_000_000_000)] public long MaxBodyBytes { get; set; } = 4_000_000;
+
+    /// <summary>Most entries one POST /v1/outcomes may carry.</summary>
+    [Range(1, 100_000)] public int MaxOutcomesPerRequest { get; set; } = 1_000;
 
     /// <summary>Most fields one template input object may carry (a prompt template has a few); more is a 400 while reading.</summary>
     [Range(1, 10_000)] public int MaxTemplateFields { get; set; } = 64;

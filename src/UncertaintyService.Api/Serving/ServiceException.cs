@@ -51,6 +51,9 @@ public sealed class ServiceException(ErrorKind kind, string title, string detail
     public string Title { get; } = title;
     public IReadOnlyDictionary<string, string[]>? Errors { get; } = errors;
 
+    /// <summary>Further members of the ProblemDetails body (such as how many outcomes of a partly refused batch were kept).</summary>
+    public IReadOnlyDictionary<string, object?>? Extensions { get; init; }
+
     /// <summary>For 429 and 503: seconds the client should wait before retrying.</summary>
     public int RetryAfterSeconds { get; init; } = 1;
 

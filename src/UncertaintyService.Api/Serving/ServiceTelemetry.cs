@@ -20,6 +20,9 @@ public sealed class ServiceTelemetry : IDisposable
         Requests = meter.CreateCounter<long>("uncertainty.requests", "{request}",
             "Every /v1 request once: by route, adapter, method, status, status class (2xx, 4xx, 5xx) and kind (ok, Validation, Overloaded, ClientClosed, ...).");
         Refusals = meter.CreateCounter<long>("uncertainty.queue.refusals", "{request}", "Requests refused with 429: no room in the queue.");
+        OutcomeStoreWritten = meter.CreateCounter<long>("uncertainty.outcomes.written", "{prediction}", "Predictions stored for live calibration.");
+        OutcomeStoreDropped = meter.CreateCounter<long>("uncertainty.outcomes.dropped", "{prediction}",
+            "Predictions not stored: the writer was Outcomes:QueueCapacity behind, stopped, or the store refused them after retries.");
     }
 
     public static readonly ActivitySource Activities = new(Name);
@@ -32,6 +35,13 @@ public sealed class ServiceTelemetry : IDisposable
     public Histogram<int> BatchSize { get; }
     public Counter<long> Requests { get; }
     public Counter<long> Refusals { get; }
+    public Counter<long> OutcomeStoreWritten { get; }
+    public Counter<long> OutcomeStoreDropped { get; }
+
+    /// <summary>Live calibration per adapter and method (accuracy, ECE, NLL, Brier, outcomes in the window, drift 0 or 1), read at each scrape.</summary>
+    public void ObserveLiveCalibration(Func<IEnumerable<Measurement<double>>> values) =>
+        meter.CreateObservableGauge("uncertainty.calibration.live", values, null,
+            "Live calibration over the outcome window, by adapter, method and metric (acc, ece, nll, brier, n, drift).");
 
     public void ObserveQueue(Func<int> depth, Func<long> cost, Func<double> chunkAge, Func<double> throughput)
     {
