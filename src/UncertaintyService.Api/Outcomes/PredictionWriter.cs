@@ -14,7 +14,7 @@ namespace UncertaintyService.Api.Outcomes;
 /// stops after the inference worker and drains the channel, so nothing answered is lost. Retention runs here
 /// too, at most once a minute, so deletes never contend with another writer.
 /// </summary>
-public sealed class PredictionWriter : BackgroundService
+public sealed class PredictionWriter : IHostedService
 {
     private readonly Channel<Entry> _channel;
     private readonly OutcomeStore _store;
@@ -24,6 +24,7 @@ public sealed class PredictionWriter : BackgroundService
     private readonly TimeProvider _time;
     private readonly ResiliencePipeline _retry;
     private DateTimeOffset _lastRetention = DateTimeOffset.MinValue;
+    private Task _loop = Task.CompletedTask;
 
     // A prediction to store, or a flush request: completed once everything queued before it is stored.
     private sealed record Entry(StoredPrediction? Prediction, TaskCompletionSource? Flushed);
@@ -63,20 +64,27 @@ public sealed class PredictionWriter : BackgroundService
         await flushed.Task.WaitAsync(cancellation);
     }
 
-    public override async Task StopAsync(CancellationToken cancellationToken)
+    // Not a BackgroundService: its loop is started without a cancellation token, so a stop that comes before the
+    // thread pool ran it still drains what was queued instead of cancelling the loop unstarted.
+    public Task StartAsync(CancellationToken cancellationToken)
     {
-        // Nothing new is accepted; ExecuteAsync stores what is queued and then ends.
-        _channel.Writer.TryComplete();
-        await base.StopAsync(cancellationToken);
+        _loop = Task.Run(WriteUntilCompleted, CancellationToken.None);
+        return Task.CompletedTask;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stopping)
+    /// <summary>Nothing new is accepted; what is queued is stored before this completes (or the host's shutdown timeout ends the wait).</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _channel.Writer.TryComplete();
+        await _loop.WaitAsync(cancellationToken);
+    }
+
+    // Reads until the channel is completed and empty.
+    private async Task WriteUntilCompleted()
     {
         var batch = new List<StoredPrediction>(_options.WriteBatch);
         var flushes = new List<TaskCompletionSource>();
-        // Reads until the channel is completed and empty; the stopping token is not used to end early, since
-        // StopAsync completes the channel and the drain must finish what it holds.
-        while (await _channel.Reader.WaitToReadAsync(CancellationToken.None))
+        while (await _channel.Reader.WaitToReadAsync())
         {
             while (batch.Count < _options.WriteBatch && _channel.Reader.TryRead(out var entry))
             {

@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
 using UncertaintyService.Api.Outcomes;
 using UncertaintyService.Api.Tests.Support;
 using UncertaintyService.Core.Prediction;
@@ -155,6 +157,81 @@ public abstract class OutcomeStoreContract
         Assert.Equal(0.5, live.Acc, 12); // pairs 1 and 2 were answered right: the side above 0.5 got most votes
     }
 
+    /// <summary>SQL that, run in a transaction on its own connection, makes every writer wait until it is rolled back.</summary>
+    protected abstract string BlockWritesSql { get; }
+
+    [Fact]
+    public async Task TheWriterDrainsWhatIsQueuedWhenTheServiceStops()
+    {
+        var store = Migrated();
+        var writer = Writer(store, capacity: 10_000);
+        await writer.StartAsync(CancellationToken.None);
+        // The store is locked, so at the stop every prediction is still queued (or waiting for the lock).
+        var blocker = store.Dialect.Connect();
+        var transaction = blocker.BeginTransaction();
+        StoreMigrations.Execute(blocker, transaction, BlockWritesSql);
+        var stream = Stream(3000, seed: 6, accuracyAt: c => c);
+        Assert.All(stream, s => Assert.True(writer.TryRecord(s.Prediction)));
+
+        var stopping = writer.StopAsync(CancellationToken.None);
+        await Task.Delay(300);
+        Assert.Empty(log.Entries);
+        Assert.Equal(0, store.Counts().Predictions);
+        Assert.False(stopping.IsCompleted); // waiting for the store, not giving up on what it holds
+        transaction.Rollback();
+        blocker.Dispose();
+        await stopping.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Empty(log.Entries);
+        Assert.Equal(3000, store.Counts().Predictions);
+        Assert.False(writer.TryRecord(stream[0].Prediction)); // stopped: nothing more is taken
+    }
+
+    [Fact]
+    public async Task PredictionsBeyondTheQueueAreDroppedAndCountedAndAFlushSeesTheRestStored()
+    {
+        var store = Migrated();
+        long dropped = 0;
+        var meters = Meters();
+        using var listener = new MeterListener();
+        // This writer's own meter only: other tests' writers run in parallel.
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "uncertainty.outcomes.dropped" && ReferenceEquals(instrument.Meter.Scope, meters)) l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => Interlocked.Add(ref dropped, value));
+        listener.Start();
+        var writer = Writer(store, capacity: 10, meters);
+        var stream = Stream(15, seed: 7, accuracyAt: c => c);
+
+        var queued = stream.Select(s => writer.TryRecord(s.Prediction)).ToList();
+
+        Assert.Equal(10, queued.Count(q => q));
+        Assert.Equal(5, Interlocked.Read(ref dropped));
+        await writer.StartAsync(CancellationToken.None);
+        await writer.Flush(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Empty(log.Entries);
+        Assert.Equal(10, store.Counts().Predictions);
+        await writer.StopAsync(CancellationToken.None);
+        Assert.Empty(log.Entries);
+    }
+
+    private static IMeterFactory Meters() => new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
+
+    private readonly CollectingLogger<PredictionWriter> log = new();
+
+    private PredictionWriter Writer(OutcomeStore store, int capacity, IMeterFactory? meters = null)
+    {
+        meters ??= Meters();
+        var options = new Api.Options.ServiceOptions();
+        options.Outcomes.QueueCapacity = capacity;
+        options.Outcomes.WriteBatch = 500;
+        options.Outcomes.RetentionHours = 100_000; // the streams are dated November 2026
+
+        return new PredictionWriter(store, Microsoft.Extensions.Options.Options.Create(options), new Api.Serving.ServiceTelemetry(meters), log,
+            TimeProvider.System);
+    }
+
     private OutcomeStore Migrated()
     {
         var store = NewStore();
@@ -194,6 +271,9 @@ public sealed class SqliteOutcomeStoreTests : OutcomeStoreContract, IDisposable
 
     protected override OutcomeStore NewStore() => new(StoreDialect.Sqlite(_folder.File($"outcomes-{Guid.NewGuid():N}.db")));
 
+    // SQLite's write lock is the whole file's.
+    protected override string BlockWritesSql => "INSERT INTO schema_migrations (version, applied_at_ms) VALUES (1000, 0)";
+
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
@@ -205,6 +285,8 @@ public sealed class SqliteOutcomeStoreTests : OutcomeStoreContract, IDisposable
 public sealed class PostgresOutcomeStoreTests(PostgresServer server) : OutcomeStoreContract
 {
     protected override OutcomeStore NewStore() => new(StoreDialect.Postgres(server.NewDatabase()));
+
+    protected override string BlockWritesSql => "LOCK TABLE predictions IN EXCLUSIVE MODE";
 }
 
 /// <summary>One PostgreSQL server for every test class that needs one.</summary>

@@ -1,0 +1,26 @@
+using Microsoft.Extensions.Logging;
+
+namespace UncertaintyService.Api.Tests.Support;
+
+/// <summary>A logger that keeps what it is given, so a test can assert that nothing went wrong quietly.</summary>
+public sealed class CollectingLogger<T> : ILogger<T>
+{
+    private readonly List<string> _entries = [];
+
+    public IReadOnlyList<string> Entries
+    {
+        get
+        {
+            lock (_entries) return [.. _entries];
+        }
+    }
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        lock (_entries) _entries.Add($"{logLevel}: {formatter(state, exception)}{(exception is null ? "" : " " + exception)}");
+    }
+}
