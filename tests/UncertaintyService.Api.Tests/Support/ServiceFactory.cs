@@ -20,6 +20,8 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
             ["UncertaintyService:Bundles:0:Path"] = "demo",
             ["UncertaintyService:Admin:ApiKey"] = AdminKey,
             ["UncertaintyService:Batching:MaxWaitMilliseconds"] = "2",
+            // Each service its own outcome store, beside its models (not the shared default data/ folder).
+            ["UncertaintyService:Outcomes:DataFolder"] = Path.Combine(models.Root, "outcomes-data"),
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>()) settings[key] = value;
     }

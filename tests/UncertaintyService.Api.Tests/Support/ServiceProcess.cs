@@ -19,6 +19,7 @@ public static class ServiceProcess
         };
         start.Environment["UncertaintyService__ModelRoot"] = modelRoot;
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["UncertaintyService__Outcomes__DataFolder"] = Path.Combine(modelRoot, "outcomes-data");
         foreach (var (key, value) in environment) start.Environment[key] = value;
         var process = Process.Start(start)!;
         var output = new System.Text.StringBuilder();
