@@ -34,6 +34,11 @@ public sealed class RequestExamplesFilter : IOperationFilter
         ["TeiPredict"] = ("""
             {"inputs":"E-mail:\nYou have won a FREE cruise, click now!\nIs this e-mail spam? Answer:"}
             """, new() { ["adapter"] = "spam" }),
+        // The id is a placeholder: the outcome of a prediction the service really answered (the test puts one in).
+        ["RecordOutcomes"] = ("""
+            {"outcomes":[{"prediction_id":"019ae4a1-6c2e-7b1d-9f30-4d8a2c6e1b57","label":"A"}]}
+            """, []),
+        ["LiveCalibration"] = (null, new() { ["id"] = "wordnet-mcq", ["method"] = "laplace", ["target_accuracy"] = "0.9" }),
         ["LoadAdapter"] = ("""
             {"bundle":"demo","id":"wordnet-mcq-copy","path":"demo/adapters/wordnet-mcq"}
             """, []),

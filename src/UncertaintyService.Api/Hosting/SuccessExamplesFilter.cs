@@ -13,7 +13,7 @@ public sealed class SuccessExamplesFilter : IOperationFilter
             {"results":[{"labels":["spam","ham"],"logit_mean":[-1.50,-0.21],"logit_covariance":[[73.0,20.1],[20.1,66.7]],
               "logit_variance":[73.0,66.7],"probabilities":{"map":[0.215,0.785],"sampled_mean":[0.459,0.541],
               "sampled_std":[0.471,0.471],"probit":[0.441,0.559]},"prediction":"ham","confidence":0.541,
-              "uncertainty":{"total_entropy":0.690,"aleatoric":0.087,"epistemic":0.603}}],
+              "uncertainty":{"total_entropy":0.690,"aleatoric":0.087,"epistemic":0.603},"prediction_id":"019ae4a1-6c2e-7b1d-9f30-4d8a2c6e1b57"}],
              "metadata":{"adapter":"spam","adapter_sha256":"0c63f9ad2654…","bundle":"demo","method":"laplace","prior_precision":6.30,
               "samples":1000,"seed":1,"batch_prompts":1,"timings_ms":{"queue":4.9,"forward":12.4,"gradients":35.8,"covariance":10.5,"sampling":2.4,"total":67.3}},
              "calibration":{"splits":{"test":{"map":{"acc":0.873,"ece":0.090,"nll":0.414,"brier":0.209,"n":600},
@@ -28,11 +28,23 @@ public sealed class SuccessExamplesFilter : IOperationFilter
         ["Reward"] = """
             {"pairs":[{"chosen_reward_mean":0.412,"chosen_reward_variance":0.087,"rejected_reward_mean":-0.351,"rejected_reward_variance":0.091,
               "reward_covariance":0.062,"difference_mean":0.763,"difference_variance":0.054,"p_chosen_preferred":0.679,"p_chosen_preferred_std":0.011,
-              "p_chosen_preferred_probit":0.679,"p_reward_higher":0.9995,"p_map":0.682}],
+              "p_chosen_preferred_probit":0.679,"p_reward_higher":0.9995,"p_map":0.682,"chosen_score":0.117,"rejected_score":-0.653,
+              "prediction_id":"019ae4a1-7d01-7c44-8e2b-61f0a9d3c218"}],
              "metadata":{"adapter":"vader-reward","adapter_sha256":"f831ad945afc…","bundle":"demo","method":"laplace","prior_precision":12.6,"samples":1000,
               "seed":42,"approximation":"mc","batch_texts":2,"timings_ms":{"queue":1.2,"forward":6.1,"gradients":9.8,"covariance":1.4,"sampling":1.1,"total":20.3}},
              "calibration":{"splits":{"test":{"map":{"acc":0.603,"ece":0.098,"nll":0.705,"brier":0.496,"n":1000,
               "human_votes":{"mae":0.314,"brier":0.1446,"correlation":0.137,"cross_entropy":0.731,"vote_entropy":0.344}}}},"ece_bins":15}}
+            """,
+        ["RecordOutcomes"] = """
+            {"accepted":1}
+            """,
+        ["LiveCalibration"] = """
+            {"adapter":"spam","window_outcomes":1000,"window_hours":24,"methods":[{"method":"laplace","outcomes":412,"predictions":5230,
+              "outcome_coverage":0.0788,"live":{"acc":0.861,"ece":0.071,"nll":0.402,"brier":0.231,"n":412,"bins":[{"lower":0.5333,"upper":0.6,"count":37,"confidence":0.569,"accuracy":0.595}]},
+              "offline":{"acc":0.875,"ece":0.148,"nll":0.412,"brier":0.247,"n":600,"bins":[{"lower":0.5333,"upper":0.6,"count":41,"confidence":0.571,"accuracy":0.610}]},
+              "drift":{"flag":false,"offline_ece":0.148,"margin":0.05,"live_ece_lower":0.052,"live_ece_upper":0.097,"outcomes":412,"min_outcomes":200,
+               "reason":"live ECE's 5th bootstrap percentile 0.052 is within the offline 0.148 + 0.050"},
+              "selective":{"target_accuracy":0.95,"threshold":0.9333,"coverage":0.612,"accuracy":0.957}}]}
             """,
         ["OpenRlhfReward"] = """
             {"rewards":[0.232],"scores":[0.232],"reward_variances":[1.122],

@@ -19,6 +19,14 @@ internal static class Json
 
     public static double[][] Matrix(this JsonNode? node) => node!.AsArray().Select(r => r.Doubles()).ToArray();
 
+    /// <summary>Results as JSON text with each prediction_id left out: ids are new for every answer, the numbers must not be.</summary>
+    public static string WithoutPredictionIds(JsonNode results)
+    {
+        var copy = results.DeepClone().AsArray();
+        foreach (var result in copy) result!.AsObject().Remove("prediction_id");
+        return copy.ToJsonString();
+    }
+
     /// <summary>Asserts a ProblemDetails response with the status, and that its text names every given word.</summary>
     public static async Task<JsonNode> AssertProblem(this HttpResponseMessage response, int status, params string[] named)
     {
