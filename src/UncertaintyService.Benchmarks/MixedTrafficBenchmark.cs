@@ -61,7 +61,7 @@ internal static class MixedTrafficBenchmark
         return (adapter == "vader-reward" ? "/v1/reward" : "/v1/classify", JsonSerializer.Serialize(body, new JsonSerializerOptions { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull }));
     }
 
-    private static Row Measure(string traffic, string batching, List<double> latencies)
+    internal static Row Measure(string traffic, string batching, List<double> latencies)
     {
         latencies.Sort();
         return new Row(traffic, batching, latencies.Count / lastDuration.TotalSeconds, latencies[latencies.Count / 2], latencies[(int)(latencies.Count * 0.99)], latencies.Count);
@@ -69,7 +69,7 @@ internal static class MixedTrafficBenchmark
 
     private static TimeSpan lastDuration;
 
-    private static async Task<List<double>> Load(HttpClient client, int clients, TimeSpan duration, Func<int, int, (string Path, string Body)> request)
+    internal static async Task<List<double>> Load(HttpClient client, int clients, TimeSpan duration, Func<int, int, (string Path, string Body)> request)
     {
         var latencies = new List<double>();
         var clock = Stopwatch.StartNew();

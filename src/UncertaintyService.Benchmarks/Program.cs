@@ -25,6 +25,19 @@ if (args.Contains("--mixed") || args.Contains("--single"))
     MixedTrafficBenchmark.Print(mixedRows);
     return;
 }
+if (args.Contains("--outcomes"))
+{
+    // dotnet run -c Release --project src/UncertaintyService.Benchmarks -- --outcomes [--seconds 20] [--postgres "Host=...;Username=...;Database=..."]
+    int seconds = args.SkipWhile(a => a != "--seconds").Skip(1).Select(int.Parse).FirstOrDefault(20);
+    await OutcomeStoreOverhead.Run(32, TimeSpan.FromSeconds(seconds), args.SkipWhile(a => a != "--postgres").Skip(1).FirstOrDefault());
+    return;
+}
+if (args.Contains("--drift"))
+{
+    // dotnet run -c Release --project src/UncertaintyService.Benchmarks -- --drift --data artifacts/data/spam/examples.jsonl
+    await DriftWalkthrough.Run(args.SkipWhile(a => a != "--data").Skip(1).FirstOrDefault() ?? "artifacts/data/spam/examples.jsonl");
+    return;
+}
 if (args.Contains("--admission"))
 {
     await AdmissionBenchmark.Run();
