@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json.Nodes;
 using PuppeteerSharp;
 using UncertaintyService.Api.Tests.Support;
 
@@ -61,6 +62,21 @@ public class PageTests
             Assert.Contains("epistemic", answer);
             int bars = await page.EvaluateExpressionAsync<int>("document.querySelectorAll('#prediction .bar').length");
             Assert.Equal(4, bars);
+
+            // Outcomes reported for two answers appear as the live diagram over the test split's.
+            var asked = JsonNode.Parse(await (await client.PostAsync("/v1/classify", Json.Body("""
+                {"adapter":"wordnet-mcq","method":"laplace","samples":200,"prompts":["Sense: a flow of water\nA. act\nB. object\nC. state\nD. time\nAnswer:","Sense: a large cat\nA. animal\nB. plant\nC. act\nD. time\nAnswer:"]}
+                """))).Content.ReadAsStringAsync())!;
+            var outcomes = asked["results"]!.AsArray().Select((r, i) => new { prediction_id = (string)r!["prediction_id"]!, label = i == 0 ? "B" : "A" });
+            Assert.Equal(HttpStatusCode.OK, (await client.PostJson("/v1/outcomes", new { outcomes })).StatusCode);
+            await page.WaitForFunctionAsync("() => [...document.querySelectorAll('#split option')].some(o => o.value === 'live')");
+            await page.SelectAsync("#split", "live");
+            await page.WaitForFunctionAsync(
+                "() => [...document.querySelectorAll('img.diagram')].some(i => i.src.includes('/reliability/live/laplace.svg') && i.complete && i.naturalWidth > 0)");
+            var liveSvg = await client.GetStringAsync("/v1/adapters/wordnet-mcq/reliability/live/laplace.svg");
+            Assert.Contains("class=\"live-bin\"", liveSvg);
+            Assert.Matches("live ECE [0-9.]+ · acc [0-9.]+ · n 2<", liveSvg[liveSvg.IndexOf("live ECE")..]);
+            await page.SelectAsync("#split", "test");
             Assert.True(errors.Count == 0, string.Join("\n", errors));
 
             // What a person sees (README's docs/page.png is this file, taken after the form was answered).

@@ -39,6 +39,7 @@ public sealed class RequestExamplesFilter : IOperationFilter
             {"outcomes":[{"prediction_id":"019ae4a1-6c2e-7b1d-9f30-4d8a2c6e1b57","label":"A"}]}
             """, []),
         ["LiveCalibration"] = (null, new() { ["id"] = "wordnet-mcq", ["method"] = "laplace", ["target_accuracy"] = "0.9" }),
+        ["LiveReliabilityDiagram"] = (null, new() { ["id"] = "wordnet-mcq", ["method"] = "laplace" }),
         ["LoadAdapter"] = ("""
             {"bundle":"demo","id":"wordnet-mcq-copy","path":"demo/adapters/wordnet-mcq"}
             """, []),

@@ -33,6 +33,25 @@ public static class OutcomeEndpoints
             .Produces<LiveCalibrationResponse>()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        v1.MapGet("/adapters/{id}/reliability/live/{method}.svg", LiveDiagram)
+            .WithName("LiveReliabilityDiagram")
+            .WithSummary("The test split's reliability diagram with the live outcomes' bins drawn over it, as SVG")
+            .WithTags("Outcomes")
+            .Produces(StatusCodes.Status200OK, contentType: "image/svg+xml")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+    }
+
+    // The offline test split's diagram with the live window's bins drawn over it.
+    private static IResult LiveDiagram(string id, string method, AdapterRegistry registry, IOptions<ServiceOptions> options, IServiceProvider services)
+    {
+        Store(options.Value, services);
+        var adapter = registry.Find(id) ?? throw ClassifyValidator.AdapterNotFound(id);
+        if (!adapter.Predictives.ContainsKey(method))
+            throw new ServiceException(ErrorKind.NotFound, "No such method", $"'{method}' is not available for '{id}'; available: {string.Join(", ", adapter.Methods)}");
+        var calibration = services.GetRequiredService<LiveCalibrationMonitor>().Evaluate(adapter, method);
+        var offline = calibration.Offline ?? new Core.Bundles.CalibrationMetrics { Bins = [] };
+        string title = calibration.Offline is null ? $"{id} · live · {method}" : $"{id} · test and live · {method}";
+        return TypedResults.Text(ReliabilitySvg.Render(title, offline, calibration.Live ?? new Core.Bundles.CalibrationMetrics { Bins = [] }), "image/svg+xml");
     }
 
     private static async Task<IResult> Record(HttpContext context, IOptions<ServiceOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json,

@@ -52,8 +52,15 @@ function renderCalibration(a) {
   const select = $("split");
   select.replaceChildren(...Object.keys(splits).map((s) => el("option", { value: s }, s)));
   select.value = splits.test ? "test" : Object.keys(splits)[0] || "";
-  select.onchange = () => renderDiagrams(a.id, splits[select.value] || {}, select.value);
-  renderDiagrams(a.id, splits[select.value] || {}, select.value);
+  const show = () => select.value === "live"
+    ? renderDiagrams(a.id, Object.fromEntries(a.methods.map((m) => [m, {}])), "live")
+    : renderDiagrams(a.id, splits[select.value] || {}, select.value);
+  select.onchange = show;
+  show();
+  // With the outcome store on, "live" draws the outcomes reported so far over the test split's bars.
+  fetch(`/v1/adapters/${encodeURIComponent(a.id)}/calibration/live`).then((r) => {
+    if (r.ok && $("adapter-title").textContent === a.id) select.append(el("option", { value: "live" }, "live (over test)"));
+  });
 }
 
 function renderDiagrams(id, methods, split) {

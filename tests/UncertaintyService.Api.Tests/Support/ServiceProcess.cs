@@ -19,7 +19,8 @@ public static class ServiceProcess
         };
         start.Environment["UncertaintyService__ModelRoot"] = modelRoot;
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["UncertaintyService__Outcomes__DataFolder"] = Path.Combine(modelRoot, "outcomes-data");
+        // A fresh outcome store per process (the committed models folder is shared by several tests and runs).
+        start.Environment["UncertaintyService__Outcomes__DataFolder"] = Path.Combine(Path.GetTempPath(), "uncertainty-outcomes-" + Guid.NewGuid().ToString("N"));
         foreach (var (key, value) in environment) start.Environment[key] = value;
         var process = Process.Start(start)!;
         var output = new System.Text.StringBuilder();
