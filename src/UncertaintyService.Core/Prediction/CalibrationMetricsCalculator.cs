@@ -9,7 +9,7 @@ public static class CalibrationMetricsCalculator
     public const double ProbabilityFloor = 1e-12;
 
     /// <summary>
-    /// Metrics of <paramref name="probabilities"/> (one row of C class probabilities per example)
+    /// Metrics of <paramref name="probabilities"/> (one row of class probabilities per example; rows may be over different label sets)
     /// against <paramref name="labels"/> (class indices). Accuracy counts the top class (the first on
     /// ties). ECE = sum_b (n_b / N) |accuracy_b - confidence_b| over <paramref name="bins"/>
     /// equal-width bins [i/B, (i+1)/B) of the top-class confidence, the last closed so that 1.0
@@ -25,6 +25,9 @@ public static class CalibrationMetricsCalculator
         Validate(probabilities, labels, bins);
         if (predicted is not null && predicted.Length != labels.Length)
             throw new ArgumentException($"{predicted.Length} predictions for {labels.Length} labels", nameof(predicted));
+        for (int i = 0; predicted is not null && i < predicted.Length; i++)
+            if (predicted[i] < 0 || predicted[i] >= probabilities[i].Length)
+                throw new ArgumentOutOfRangeException(nameof(predicted), predicted[i], $"Prediction {i} is not a class index in [0, {probabilities[i].Length}).");
         int n = labels.Length;
         var counts = new int[bins];
         var confidenceSums = new double[bins];
@@ -94,16 +97,17 @@ public static class CalibrationMetricsCalculator
             throw new ArgumentException("Metrics need at least one example.", nameof(labels));
         if (probabilities.Length != labels.Length)
             throw new ArgumentException($"{probabilities.Length} probability rows for {labels.Length} labels.", nameof(probabilities));
-        int classes = probabilities[0]?.Length ?? 0;
+        // Rows may have different lengths (live outcomes of requests with their own label sets): every metric
+        // is a mean of per-row terms over the row's own classes and top class.
         for (int i = 0; i < labels.Length; i++)
         {
             var row = probabilities[i];
-            if (row is null || row.Length == 0 || row.Length != classes)
-                throw new ArgumentException($"Row {i} has {row?.Length ?? 0} probabilities; every row needs the same number, at least one.", nameof(probabilities));
+            if (row is null || row.Length == 0)
+                throw new ArgumentException($"Row {i} has no probabilities; every row needs at least one.", nameof(probabilities));
             if (row.Any(p => !double.IsFinite(p) || p < 0 || p > 1))
                 throw new ArgumentException($"Row {i} has a value outside [0, 1].", nameof(probabilities));
-            if (labels[i] < 0 || labels[i] >= classes)
-                throw new ArgumentOutOfRangeException(nameof(labels), labels[i], $"Label {i} is not a class index in [0, {classes}).");
+            if (labels[i] < 0 || labels[i] >= row.Length)
+                throw new ArgumentOutOfRangeException(nameof(labels), labels[i], $"Label {i} is not a class index in [0, {row.Length}).");
         }
     }
 }

@@ -108,11 +108,26 @@ public class CalibrationMetricsTests
     }
 
     [Fact]
+    public void RowsOverDifferentLabelSetsAreEachScoredOverTheirOwnClasses()
+    {
+        // Two answers over two labels and one over three (a request with its own labels), worked by hand.
+        var metrics = CalibrationMetricsCalculator.Compute([[0.7, 0.3], [0.2, 0.5, 0.3], [0.9, 0.1]], [0, 1, 1], bins: 10);
+
+        Assert.Equal(2.0 / 3, metrics.Acc, 12);
+        Assert.Equal(-(Math.Log(0.7) + Math.Log(0.5) + Math.Log(0.1)) / 3, metrics.Nll, 12);
+        Assert.Equal(((0.09 + 0.09) + (0.04 + 0.25 + 0.09) + (0.81 + 0.81)) / 3, metrics.Brier, 12);
+        // Bins 0.5-0.6 (right at 0.5), 0.7-0.8 (right at 0.7), 0.9-1.0 (wrong at 0.9).
+        Assert.Equal((Math.Abs(1 - 0.5) + Math.Abs(1 - 0.7) + Math.Abs(0 - 0.9)) / 3, metrics.Ece, 12);
+    }
+
+    [Fact]
     public void MalformedInputsAreRejected()
     {
         Assert.Throws<ArgumentException>(() => CalibrationMetricsCalculator.Compute([], []));
         Assert.Throws<ArgumentException>(() => CalibrationMetricsCalculator.Compute([[0.5, 0.5]], [0, 1]));
-        Assert.Throws<ArgumentException>(() => CalibrationMetricsCalculator.Compute([[0.5, 0.5], [1.0]], [0, 0]));
+        Assert.Throws<ArgumentException>(() => CalibrationMetricsCalculator.Compute([[0.5, 0.5], []], [0, 0]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => CalibrationMetricsCalculator.Compute([[0.5, 0.5], [1.0]], [0, 1]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => CalibrationMetricsCalculator.Compute([[0.5, 0.5], [1.0]], [0, 0], predicted: [0, 1]));
         Assert.Throws<ArgumentException>(() => CalibrationMetricsCalculator.Compute([[0.5, double.NaN]], [0]));
         Assert.Throws<ArgumentException>(() => CalibrationMetricsCalculator.Compute([[1.5, -0.5]], [0]));
         Assert.Throws<ArgumentOutOfRangeException>(() => CalibrationMetricsCalculator.Compute([[0.5, 0.5]], [2]));
