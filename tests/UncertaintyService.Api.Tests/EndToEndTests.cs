@@ -13,7 +13,11 @@ public class EndToEndTests : IDisposable
     [Fact]
     public async Task ServiceProcessServesClassifyAndDrainsOnShutdown()
     {
-        var (process, output, client) = await ServiceProcess.Start(models.Root, new Dictionary<string, string>());
+        var outcomes = Path.Combine(models.Root, "outcomes-e2e");
+        var (process, output, client) = await ServiceProcess.Start(models.Root, new Dictionary<string, string>
+        {
+            ["UncertaintyService__Outcomes__DataFolder"] = outcomes,
+        });
         using var _ = process;
         using var __ = client;
         try
@@ -35,6 +39,10 @@ public class EndToEndTests : IDisposable
             Assert.Equal(HttpStatusCode.OK, (await inFlight).StatusCode);
             Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), "the service did not stop after SIGTERM");
             Assert.Equal(0, process.ExitCode);
+            // Every answer, the in-flight request's 32 too, was stored before the process ended.
+            var store = new Api.Outcomes.OutcomeStore(Api.Outcomes.StoreDialect.Sqlite(Path.Combine(outcomes, "outcomes.db")));
+            Assert.Equal((33L, 0L), store.Counts());
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         }
         finally
         {
