@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using UncertaintyService.Api.Outcomes;
 using UncertaintyService.Api.Tests.Support;
 using UncertaintyService.Core.Bundles;
@@ -137,7 +139,7 @@ public sealed class OutcomesApiTests(PostgresServer postgres) : IDisposable
     [Theory]
     [InlineData("sqlite")]
     [InlineData("postgresql")]
-    public async Task DriftFiresAfterAShiftAndNotBeforeInTheMetricsAndReadiness(string store)
+    public async Task DriftFiresAfterAShiftAndNotBeforeInTheMetricsReadinessAndLog(string store)
     {
         // Offline, laplace was perfectly calibrated on the test split (ECE 0).
         new CalibrationReport
@@ -147,13 +149,16 @@ public sealed class OutcomesApiTests(PostgresServer postgres) : IDisposable
                 ["test"] = new Dictionary<string, CalibrationMetrics> { ["laplace"] = new() { Acc = 0.7, Ece = 0.0, N = 100, Bins = [] } },
             },
         }.Save(Path.Combine(models.AdapterFolder("yes-no"), CalibrationReport.FileName));
-        await using var factory = new ServiceFactory(models, Store(store, new()
+        await using var service = new ServiceFactory(models, Store(store, new()
         {
             ["UncertaintyService:Outcomes:DriftMinOutcomes"] = "60",
             ["UncertaintyService:Outcomes:DriftMargin"] = "0.1",
             ["UncertaintyService:Outcomes:WindowOutcomes"] = "60",
         }));
-        var client = await factory.ReadyClient();
+        var logs = new CollectingLoggerProvider();
+        await using var factory = service.WithWebHostBuilder(b => b.ConfigureLogging(l => l.AddProvider(logs)));
+        var client = factory.CreateClient();
+        while ((await client.GetAsync("/health/ready")).StatusCode != HttpStatusCode.OK) await Task.Delay(50);
         var monitor = factory.Services.GetRequiredService<LiveCalibrationMonitor>();
 
         async Task Report(int seed, bool shifted)
@@ -178,12 +183,14 @@ public sealed class OutcomesApiTests(PostgresServer postgres) : IDisposable
         await Report(2, shifted: false);
         monitor.EvaluateAll();
         Assert.Empty(monitor.Drifting);
+        Assert.DoesNotContain(logs.Lines, l => l.Contains("Calibration drift"));
         Assert.Empty((await Ok(client, "/health/ready", null))["checks"]!["models"]!["data"]!["calibration_drift"]!.AsArray());
 
         await Report(3, shifted: true);
         await Report(4, shifted: true);
         monitor.EvaluateAll();
         Assert.Equal(["yes-no/laplace"], monitor.Drifting);
+        Assert.Single(logs.Lines, l => l.StartsWith("Warning") && l.Contains("Calibration drift on yes-no/laplace: live ECE is at least"));
         Assert.Equal("yes-no/laplace", (string)(await Ok(client, "/health/ready", null))["checks"]!["models"]!["data"]!["calibration_drift"]![0]!);
         var metrics = await client.GetStringAsync("/metrics");
         Assert.Contains("uncertainty_calibration_live{otel_scope_name=\"UncertaintyService\",adapter=\"yes-no\",method=\"laplace\",metric=\"drift\"} 1", metrics);

@@ -24,3 +24,36 @@ public sealed class CollectingLogger<T> : ILogger<T>
         lock (_entries) _entries.Add($"{logLevel}: {formatter(state, exception)}{(exception is null ? "" : " " + exception)}");
     }
 }
+
+/// <summary>Collects every category's log lines of a host, for tests that check what the service said.</summary>
+public sealed class CollectingLoggerProvider : ILoggerProvider
+{
+    private readonly List<string> _lines = [];
+
+    public IReadOnlyList<string> Lines
+    {
+        get
+        {
+            lock (_lines) return [.. _lines];
+        }
+    }
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(CollectingLoggerProvider provider, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (!IsEnabled(logLevel)) return;
+            lock (provider._lines) provider._lines.Add($"{logLevel} {category}: {formatter(state, exception)}");
+        }
+    }
+}
