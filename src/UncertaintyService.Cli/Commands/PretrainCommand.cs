@@ -75,6 +75,11 @@ internal static class PretrainCommand
             double tokensPerSecond = (double)options.BatchSize * options.SequenceLength * run / Math.Max(log.Elapsed.TotalSeconds, 1e-9);
             AnsiConsole.MarkupLine($"loss {log.Losses.Take(20).Average():F3} -> {log.Losses.TakeLast(50).Average():F3}; {run} steps in {log.Elapsed.TotalMinutes:F1} min "
                 + $"({tokensPerSecond:N0} tokens/s){(run < options.Steps ? $", resumed at step {options.Steps - run}" : "")}; wrote {folder}");
+            // The curve, resumed parts included: mean training loss over each tenth of the steps.
+            int tenth = Math.Max(1, log.Losses.Count / 10);
+            var curve = Enumerable.Range(0, (log.Losses.Count + tenth - 1) / tenth)
+                .Select(i => $"{Math.Min((i + 1) * tenth, log.Losses.Count)}: {log.Losses.Skip(i * tenth).Take(tenth).Average():F3}");
+            AnsiConsole.MarkupLine($"loss curve (step: mean loss of the tenth ending there): {string.Join(", ", curve)}");
             return 0;
         });
         return command;
