@@ -27,9 +27,11 @@ if (args.Contains("--mixed") || args.Contains("--single"))
 }
 if (args.Contains("--outcomes"))
 {
-    // dotnet run -c Release --project src/UncertaintyService.Benchmarks -- --outcomes [--seconds 20] [--postgres "Host=...;Username=...;Database=..."]
+    // dotnet run -c Release --project src/UncertaintyService.Benchmarks -- --outcomes [--seconds 20] [--rounds 3] [--map-only] [--postgres "Host=...;Username=...;Database=..."]
     int seconds = args.SkipWhile(a => a != "--seconds").Skip(1).Select(int.Parse).FirstOrDefault(20);
-    await OutcomeStoreOverhead.Run(32, TimeSpan.FromSeconds(seconds), args.SkipWhile(a => a != "--postgres").Skip(1).FirstOrDefault());
+    int rounds = args.SkipWhile(a => a != "--rounds").Skip(1).Select(int.Parse).FirstOrDefault(3);
+    await OutcomeStoreOverhead.Run(32, TimeSpan.FromSeconds(seconds), args.SkipWhile(a => a != "--postgres").Skip(1).FirstOrDefault(), rounds,
+        args.Contains("--map-only"));
     return;
 }
 if (args.Contains("--drift"))
