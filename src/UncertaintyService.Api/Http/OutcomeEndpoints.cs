@@ -22,7 +22,8 @@ public static class OutcomeEndpoints
             .Produces<OutcomesResponse>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         v1.MapGet("/adapters/{id}/calibration/live", Live)
             .WithName("LiveCalibration")
             .WithSummary("Live calibration per method from the outcomes reported, beside the offline report, with the drift flag")
@@ -32,13 +33,15 @@ public static class OutcomeEndpoints
             .WithTags("Outcomes")
             .Produces<LiveCalibrationResponse>()
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         v1.MapGet("/adapters/{id}/reliability/live/{method}.svg", LiveDiagram)
             .WithName("LiveReliabilityDiagram")
             .WithSummary("The test split's reliability diagram with the live outcomes' bins drawn over it, as SVG")
             .WithTags("Outcomes")
             .Produces(StatusCodes.Status200OK, contentType: "image/svg+xml")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
     }
 
     // The offline test split's diagram with the live window's bins drawn over it.
@@ -48,7 +51,7 @@ public static class OutcomeEndpoints
         var adapter = registry.Find(id) ?? throw ClassifyValidator.AdapterNotFound(id);
         if (!adapter.Predictives.ContainsKey(method))
             throw new ServiceException(ErrorKind.NotFound, "No such method", $"'{method}' is not available for '{id}'; available: {string.Join(", ", adapter.Methods)}");
-        var calibration = services.GetRequiredService<LiveCalibrationMonitor>().Evaluate(adapter, method);
+        var calibration = Guarded(() => services.GetRequiredService<LiveCalibrationMonitor>().Evaluate(adapter, method));
         var offline = calibration.Offline ?? new Core.Bundles.CalibrationMetrics { Bins = [] };
         string title = calibration.Offline is null ? $"{id} · live · {method}" : $"{id} · test and live · {method}";
         return TypedResults.Text(ReliabilitySvg.Render(title, offline, calibration.Live ?? new Core.Bundles.CalibrationMetrics { Bins = [] }), "image/svg+xml");
@@ -66,9 +69,21 @@ public static class OutcomeEndpoints
         else if (items.Count > max) errors.Add("outcomes", $"{items.Count} entries; at most {max} per request (Limits:MaxOutcomesPerRequest)");
         errors.ThrowIfAny();
 
-        // Every prediction answered before this request is in the store before its ids are looked up.
-        await writer.Flush(context.RequestAborted);
-        var found = store.FindForOutcomes(items!.Where(i => i?.PredictionId is not null).Select(i => i!.PredictionId!).ToList());
+        // Every prediction answered before this request is in the store before its ids are looked up; a writer
+        // that cannot catch up within the request timeout is a 503, not a wait without end.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        deadline.CancelAfter(TimeSpan.FromSeconds(options.Value.RequestTimeoutSeconds));
+        try
+        {
+            await writer.Flush(deadline.Token);
+        }
+        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            throw Unavailable($"the prediction writer did not catch up within {options.Value.RequestTimeoutSeconds} s");
+        }
+        // Only well-formed ids are looked up; the others are named below without a query.
+        var found = Guarded(() => store.FindForOutcomes(items!.Select(i => i?.PredictionId).Where(id => id is not null && PredictionIds.MadeAt(id) is not null)
+            .Select(id => id!).ToList()));
         var now = time.GetUtcNow();
         var retention = TimeSpan.FromHours(options.Value.Outcomes.RetentionHours);
         var accepted = new List<(StoredOutcome Outcome, string Adapter, string Method)>();
@@ -82,7 +97,7 @@ public static class OutcomeEndpoints
             accepted.Add((outcome, prediction.Adapter, prediction.Method));
             fields[outcome.PredictionId] = i;
         }
-        foreach (var duplicate in store.WriteOutcomes(accepted))
+        foreach (var duplicate in Guarded(() => store.WriteOutcomes(accepted)))
         {
             errors.Add($"outcomes[{fields[duplicate]}].prediction_id", $"'{duplicate}' already has an outcome");
             accepted.RemoveAll(a => a.Outcome.PredictionId == duplicate);
@@ -155,7 +170,7 @@ public static class OutcomeEndpoints
         var o = options.Value.Outcomes;
         var methods = (method is null ? adapter.Methods : [method]).Select(m =>
         {
-            var c = monitor.Evaluate(adapter, m);
+            var c = Guarded(() => monitor.Evaluate(adapter, m));
             LiveSelective? selective = null;
             if (target_accuracy is { } target)
             {
@@ -167,6 +182,22 @@ public static class OutcomeEndpoints
         }).ToList();
         return TypedResults.Ok(new LiveCalibrationResponse(adapter.Id, o.WindowOutcomes, o.WindowHours, methods));
     }
+
+    // A store that cannot be reached (PostgreSQL down, a locked SQLite file) is the service's dependency failing: 503 with Retry-After.
+    private static T Guarded<T>(Func<T> query)
+    {
+        try
+        {
+            return query();
+        }
+        catch (System.Data.Common.DbException e)
+        {
+            throw Unavailable(e.Message);
+        }
+    }
+
+    private static ServiceException Unavailable(string why) =>
+        new(ErrorKind.NotReady, "Outcome store unavailable", $"The outcome store cannot be used now ({why}); retry shortly.") { RetryAfterSeconds = 5 };
 
     private static (OutcomeStore Store, PredictionWriter Writer) Store(ServiceOptions options, IServiceProvider services)
     {

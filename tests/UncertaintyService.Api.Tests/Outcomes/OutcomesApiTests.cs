@@ -219,6 +219,27 @@ public sealed class OutcomesApiTests(PostgresServer postgres) : IDisposable
     }
 
     [Fact]
+    public async Task WhenTheDatabaseGoesAwayRequestsAreStillAnsweredAndTheOutcomeRoutesSay503()
+    {
+        var settings = Store("postgresql");
+        await using var factory = new ServiceFactory(models, settings);
+        var client = await factory.ReadyClient();
+        var database = new Npgsql.NpgsqlConnectionStringBuilder(settings["UncertaintyService:Outcomes:PostgresConnectionString"]).Database!;
+        postgres.Drop(database);
+
+        var answer = await Ok(client, "/v1/classify", new { adapter = "yes-no", prompts = new[] { "A?\nAnswer:", "B?\nAnswer:" }, method = "map" });
+        var id = (string)answer["results"]![0]!["prediction_id"]!;
+        var outcome = await client.PostJson("/v1/outcomes", new { outcomes = new[] { new { prediction_id = id, label = "yes" } } });
+        await outcome.AssertProblem(503, "Outcome store unavailable");
+        Assert.NotNull(outcome.Headers.RetryAfter);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/v1/adapters/yes-no/calibration/live")).StatusCode);
+        // The two answers the writer could not store are counted as dropped; the service still answers.
+        var metrics = await client.GetStringAsync("/metrics");
+        Assert.Contains("uncertainty_outcomes_dropped_total{otel_scope_name=\"UncertaintyService\"} 2", metrics);
+        await Ok(client, "/v1/classify", new { adapter = "yes-no", prompts = new[] { "C?\nAnswer:" }, method = "map" });
+    }
+
+    [Fact]
     public async Task WithTheStoreOffThereAreNoIdsAndTheRoutesSaySo()
     {
         await using var factory = new ServiceFactory(models, new Dictionary<string, string?> { ["UncertaintyService:Outcomes:Enabled"] = "false" });

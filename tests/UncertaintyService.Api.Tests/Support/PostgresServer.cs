@@ -50,6 +50,15 @@ public sealed class PostgresServer : IDisposable
         return ConnectionString(name);
     }
 
+    /// <summary>Drops a database with its connections, as an outage would take it away from the service.</summary>
+    public void Drop(string database)
+    {
+        using var connection = new NpgsqlConnection(ConnectionString("postgres"));
+        connection.Open();
+        using var command = new NpgsqlCommand($"DROP DATABASE {database} WITH (FORCE)", connection);
+        command.ExecuteNonQuery();
+    }
+
     private string ConnectionString(string database) =>
         new NpgsqlConnectionStringBuilder { Host = _folder, Port = Port, Username = "postgres", Database = database, Pooling = true }.ToString();
 
