@@ -7,6 +7,27 @@ namespace UncertaintyService.Api.Tests.Support;
 /// <summary>The real service process on a loopback port, as a user starts it.</summary>
 public static class ServiceProcess
 {
+    private static readonly List<string> OutcomeFolders = [];
+
+    static ServiceProcess()
+    {
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            lock (OutcomeFolders)
+                foreach (var folder in OutcomeFolders)
+                {
+                    try
+                    {
+                        if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+                    }
+                    catch (IOException)
+                    {
+                        // A leftover temp folder must not turn a passing test red.
+                    }
+                }
+        };
+    }
+
     /// <summary>Starts the built service on a free loopback port over the bundles under <paramref name="modelRoot"/> and waits until it is ready.</summary>
     public static async Task<(Process Process, System.Text.StringBuilder Output, HttpClient Client)> Start(string modelRoot, Dictionary<string, string> environment)
     {
@@ -19,10 +40,13 @@ public static class ServiceProcess
         };
         start.Environment["UncertaintyService__ModelRoot"] = modelRoot;
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        // A fresh outcome store per process (the committed models folder is shared by several tests and runs).
-        start.Environment["UncertaintyService__Outcomes__DataFolder"] = Path.Combine(Path.GetTempPath(), "uncertainty-outcomes-" + Guid.NewGuid().ToString("N"));
+        // A fresh outcome store per process (the committed models folder is shared by several tests and runs), removed when the tests end.
+        string outcomes = Path.Combine(Path.GetTempPath(), "uncertainty-outcomes-" + Guid.NewGuid().ToString("N"));
+        lock (OutcomeFolders) OutcomeFolders.Add(outcomes);
+        start.Environment["UncertaintyService__Outcomes__DataFolder"] = outcomes;
         foreach (var (key, value) in environment) start.Environment[key] = value;
-        var process = Process.Start(start)!;
+        var process = new Process { StartInfo = start };
+        process.Start();
         var output = new System.Text.StringBuilder();
         process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
