@@ -14,7 +14,7 @@ public sealed class PredictionRecorder(PredictionWriter? writer, IOptions<Servic
 {
     public static readonly IReadOnlyList<string> PairLabels = ["chosen", "rejected"];
 
-    private readonly OutcomeOptions _options = options.Value.Outcomes;
+    private readonly OutcomeOptions options = options.Value.Outcomes;
 
     /// <summary>A classification: the probabilities the response gave over its labels and the index it answered with.</summary>
     public string? Classification(LoadedAdapter adapter, string method, IReadOnlyList<string> labels, double[] probabilities, int predicted, string prompt) =>
@@ -23,16 +23,16 @@ public sealed class PredictionRecorder(PredictionWriter? writer, IOptions<Servic
     /// <summary>A preference pair: P(chosen preferred) as the response gave it.</summary>
     public string? Preference(LoadedAdapter adapter, string method, double pChosen, string prompt, string chosen, string rejected) =>
         Record(adapter, method, PredictionKind.Preference, PairLabels, [pChosen, 1 - pChosen], pChosen >= 0.5 ? 0 : 1,
-            _options.StorePrompts ? JsonSerializer.Serialize(new { prompt, chosen, rejected }) : null);
+            options.StorePrompts ? JsonSerializer.Serialize(new { prompt, chosen, rejected }) : null);
 
     private string? Record(LoadedAdapter adapter, string method, PredictionKind kind, IReadOnlyList<string> labels, double[] probabilities, int predicted,
         string? prompt)
     {
-        if (writer is null || !_options.Enabled) return null;
+        if (writer is null || !options.Enabled) return null;
         var now = time.GetUtcNow();
         string id = PredictionIds.New(now);
         var prediction = new StoredPrediction(id, now.ToUnixTimeMilliseconds(), adapter.Id, adapter.Sha256, method, kind, labels, probabilities, predicted,
-            _options.StorePrompts ? prompt : null);
+            options.StorePrompts ? prompt : null);
         return writer.TryRecord(prediction) ? id : null;
     }
 }

@@ -1,7 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Polly;
-using Polly.Retry;
 using UncertaintyService.Api.Options;
 using UncertaintyService.Api.Serving;
 
@@ -12,19 +11,19 @@ namespace UncertaintyService.Api.Outcomes;
 /// them in batches, one transaction each. When the store falls behind and the channel is full, new predictions
 /// are dropped and counted (uncertainty.outcomes.dropped), and requests are answered as usual. At shutdown it
 /// stops after the inference worker and drains the channel, so nothing answered is lost. Retention runs here
-/// too, at most once a minute, so deletes never contend with another writer.
+/// too, at most once a minute, so its deletes never run beside this writer's inserts.
 /// </summary>
 public sealed class PredictionWriter : IHostedService
 {
-    private readonly Channel<Entry> _channel;
-    private readonly OutcomeStore _store;
-    private readonly OutcomeOptions _options;
-    private readonly ServiceTelemetry _telemetry;
-    private readonly ILogger<PredictionWriter> _logger;
-    private readonly TimeProvider _time;
-    private readonly ResiliencePipeline _retry;
-    private DateTimeOffset _lastRetention = DateTimeOffset.MinValue;
-    private Task _loop = Task.CompletedTask;
+    private readonly Channel<Entry> channel;
+    private readonly OutcomeStore store;
+    private readonly OutcomeOptions options;
+    private readonly ServiceTelemetry telemetry;
+    private readonly ILogger<PredictionWriter> logger;
+    private readonly TimeProvider time;
+    private readonly ResiliencePipeline retry;
+    private DateTimeOffset lastRetention = DateTimeOffset.MinValue;
+    private Task loop = Task.CompletedTask;
 
     // A prediction to store, or a flush request: completed once everything queued before it is stored.
     private sealed record Entry(StoredPrediction? Prediction, TaskCompletionSource? Flushed);
@@ -32,27 +31,21 @@ public sealed class PredictionWriter : IHostedService
     public PredictionWriter(OutcomeStore store, IOptions<ServiceOptions> options, ServiceTelemetry telemetry, ILogger<PredictionWriter> logger,
         TimeProvider time)
     {
-        _store = store;
-        _options = options.Value.Outcomes;
-        _telemetry = telemetry;
-        _logger = logger;
-        _time = time;
-        _channel = Channel.CreateBounded<Entry>(new BoundedChannelOptions(_options.QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        this.store = store;
+        this.options = options.Value.Outcomes;
+        this.telemetry = telemetry;
+        this.logger = logger;
+        this.time = time;
+        channel = Channel.CreateBounded<Entry>(new BoundedChannelOptions(this.options.QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         // A store that fails for a moment (a lock held too long, a restarted PostgreSQL) gets three more tries.
-        _retry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
-        {
-            MaxRetryAttempts = 3,
-            Delay = TimeSpan.FromMilliseconds(200),
-            BackoffType = DelayBackoffType.Exponential,
-            ShouldHandle = new PredicateBuilder().Handle<System.Data.Common.DbException>(),
-        }).Build();
+        retry = TransientRetry.Create(4, TimeSpan.FromMilliseconds(200), e => e is System.Data.Common.DbException);
     }
 
     /// <summary>Queues a prediction; false (and counted as dropped) when the writer is this far behind or stopped.</summary>
     public bool TryRecord(StoredPrediction prediction)
     {
-        if (_channel.Writer.TryWrite(new Entry(prediction, null))) return true;
-        _telemetry.OutcomeStoreDropped.Add(1);
+        if (channel.Writer.TryWrite(new Entry(prediction, null))) return true;
+        telemetry.OutcomeStoreDropped.Add(1);
         return false;
     }
 
@@ -60,7 +53,7 @@ public sealed class PredictionWriter : IHostedService
     public async Task Flush(CancellationToken cancellation)
     {
         var flushed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await _channel.Writer.WriteAsync(new Entry(null, flushed), cancellation);
+        await channel.Writer.WriteAsync(new Entry(null, flushed), cancellation);
         await flushed.Task.WaitAsync(cancellation);
     }
 
@@ -68,25 +61,25 @@ public sealed class PredictionWriter : IHostedService
     // thread pool ran it still drains what was queued instead of cancelling the loop unstarted.
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _loop = Task.Run(WriteUntilCompleted, CancellationToken.None);
+        loop = Task.Run(WriteUntilCompleted, CancellationToken.None);
         return Task.CompletedTask;
     }
 
     /// <summary>Nothing new is accepted; what is queued is stored before this completes (or the host's shutdown timeout ends the wait).</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        _channel.Writer.TryComplete();
-        await _loop.WaitAsync(cancellationToken);
+        channel.Writer.TryComplete();
+        await loop.WaitAsync(cancellationToken);
     }
 
     // Reads until the channel is completed and empty.
     private async Task WriteUntilCompleted()
     {
-        var batch = new List<StoredPrediction>(_options.WriteBatch);
+        var batch = new List<StoredPrediction>(options.WriteBatch);
         var flushes = new List<TaskCompletionSource>();
-        while (await _channel.Reader.WaitToReadAsync())
+        while (await channel.Reader.WaitToReadAsync())
         {
-            while (batch.Count < _options.WriteBatch && _channel.Reader.TryRead(out var entry))
+            while (batch.Count < options.WriteBatch && channel.Reader.TryRead(out var entry))
             {
                 if (entry.Prediction is not null) batch.Add(entry.Prediction);
                 else flushes.Add(entry.Flushed!);
@@ -104,29 +97,29 @@ public sealed class PredictionWriter : IHostedService
         if (batch.Count == 0) return;
         try
         {
-            _retry.Execute(() => _store.WritePredictions(batch));
-            _telemetry.OutcomeStoreWritten.Add(batch.Count);
+            retry.Execute(() => store.WritePredictions(batch));
+            telemetry.OutcomeStoreWritten.Add(batch.Count);
         }
         catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or IOException)
         {
-            _telemetry.OutcomeStoreDropped.Add(batch.Count);
-            _logger.LogError(e, "The outcome store refused {Count} predictions after retries; they are dropped", batch.Count);
+            telemetry.OutcomeStoreDropped.Add(batch.Count);
+            logger.LogError(e, "The outcome store refused {Count} predictions after retries; they are dropped", batch.Count);
         }
     }
 
     private void RetainNow()
     {
-        var now = _time.GetUtcNow();
-        if (now - _lastRetention < TimeSpan.FromMinutes(1)) return;
-        _lastRetention = now;
+        var now = time.GetUtcNow();
+        if (now - lastRetention < TimeSpan.FromMinutes(1)) return;
+        lastRetention = now;
         try
         {
-            long deleted = _store.Retain((now - TimeSpan.FromHours(_options.RetentionHours)).ToUnixTimeMilliseconds(), _options.RetentionPredictions);
-            if (deleted > 0) _logger.LogInformation("Retention deleted {Count} predictions and their outcomes", deleted);
+            long deleted = store.Retain((now - TimeSpan.FromHours(options.RetentionHours)).ToUnixTimeMilliseconds(), options.RetentionPredictions);
+            if (deleted > 0) logger.LogInformation("Retention deleted {Count} predictions and their outcomes", deleted);
         }
         catch (System.Data.Common.DbException e)
         {
-            _logger.LogWarning(e, "Retention failed; it is tried again in a minute");
+            logger.LogWarning(e, "Retention failed; it is tried again in a minute");
         }
     }
 }

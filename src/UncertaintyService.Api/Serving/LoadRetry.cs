@@ -1,5 +1,4 @@
 using Polly;
-using Polly.Retry;
 using UncertaintyService.Core.SafeTensors;
 
 namespace UncertaintyService.Api.Serving;
@@ -10,15 +9,8 @@ namespace UncertaintyService.Api.Serving;
 /// </summary>
 public static class LoadRetry
 {
-    public static ResiliencePipeline Create(int attempts, TimeSpan delay) => new ResiliencePipelineBuilder()
-        .AddRetry(new RetryStrategyOptions
-        {
-            ShouldHandle = new PredicateBuilder().Handle<IOException>(IsTransient),
-            MaxRetryAttempts = Math.Max(0, attempts - 1),
-            Delay = delay,
-            BackoffType = DelayBackoffType.Exponential,
-        })
-        .Build();
+    public static ResiliencePipeline Create(int attempts, TimeSpan delay) =>
+        TransientRetry.Create(attempts, delay, e => e is IOException io && IsTransient(io));
 
     public static bool IsTransient(IOException e) =>
         e is not (SafeTensorsFormatException or FileNotFoundException or DirectoryNotFoundException);

@@ -16,7 +16,7 @@ public sealed class HeldOutText
     public const int MinimumWords = 4;
 
     // Per run length (MinimumWords..RunWords), the hashes of the held-out runs of that length.
-    private readonly Dictionary<int, HashSet<ulong>> _runs = [];
+    private readonly Dictionary<int, HashSet<ulong>> runs = [];
 
     public HeldOutText(IEnumerable<string> texts)
     {
@@ -25,19 +25,19 @@ public sealed class HeldOutText
             var words = WordHashes(text);
             if (words.Count < MinimumWords) continue;
             int n = Math.Min(RunWords, words.Count);
-            if (!_runs.TryGetValue(n, out var set)) _runs[n] = set = [];
+            if (!runs.TryGetValue(n, out var set)) runs[n] = set = [];
             foreach (var run in Runs(words, n)) set.Add(run);
         }
     }
 
     /// <summary>How many distinct runs are held out (all lengths).</summary>
-    public int Count => _runs.Values.Sum(s => s.Count);
+    public int Count => runs.Values.Sum(s => s.Count);
 
     /// <summary>True when <paramref name="document"/> contains a held-out run.</summary>
     public bool Overlaps(string document)
     {
         var words = WordHashes(document);
-        foreach (var (n, set) in _runs)
+        foreach (var (n, set) in runs)
             foreach (var run in Runs(words, n))
                 if (set.Contains(run)) return true;
         return false;

@@ -5,13 +5,13 @@ namespace UncertaintyService.Api.Tests.Support;
 /// <summary>A logger that keeps what it is given, so a test can assert that nothing went wrong quietly.</summary>
 public sealed class CollectingLogger<T> : ILogger<T>
 {
-    private readonly List<string> _entries = [];
+    private readonly List<string> entries = [];
 
     public IReadOnlyList<string> Entries
     {
         get
         {
-            lock (_entries) return [.. _entries];
+            lock (entries) return [.. entries];
         }
     }
 
@@ -21,20 +21,20 @@ public sealed class CollectingLogger<T> : ILogger<T>
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
-        lock (_entries) _entries.Add($"{logLevel}: {formatter(state, exception)}{(exception is null ? "" : " " + exception)}");
+        lock (entries) entries.Add($"{logLevel}: {formatter(state, exception)}{(exception is null ? "" : " " + exception)}");
     }
 }
 
 /// <summary>Collects every category's log lines of a host, for tests that check what the service said.</summary>
 public sealed class CollectingLoggerProvider : ILoggerProvider
 {
-    private readonly List<string> _lines = [];
+    private readonly List<string> lines = [];
 
     public IReadOnlyList<string> Lines
     {
         get
         {
-            lock (_lines) return [.. _lines];
+            lock (lines) return [.. lines];
         }
     }
 
@@ -53,7 +53,7 @@ public sealed class CollectingLoggerProvider : ILoggerProvider
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
             if (!IsEnabled(logLevel)) return;
-            lock (provider._lines) provider._lines.Add($"{logLevel} {category}: {formatter(state, exception)}");
+            lock (provider.lines) provider.lines.Add($"{logLevel} {category}: {formatter(state, exception)}");
         }
     }
 }

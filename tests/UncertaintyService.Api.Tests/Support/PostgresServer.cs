@@ -10,29 +10,29 @@ namespace UncertaintyService.Api.Tests.Support;
 /// </summary>
 public sealed class PostgresServer : IDisposable
 {
-    private readonly string _folder;
-    private readonly string _binaries;
-    private readonly string _data;
-    private readonly bool _asPostgresUser;
-    private int _databases;
+    private readonly string folder;
+    private readonly string binaries;
+    private readonly string data;
+    private readonly bool asPostgresUser;
+    private int databases;
 
     public PostgresServer()
     {
-        _binaries = Directory.Exists("/usr/lib/postgresql")
+        binaries = Directory.Exists("/usr/lib/postgresql")
             ? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin")).Where(d => File.Exists(Path.Combine(d, "initdb")))
                 .OrderByDescending(d => d, StringComparer.Ordinal).FirstOrDefault() ?? ""
             : "";
-        if (_binaries == "")
+        if (binaries == "")
             throw new InvalidOperationException("PostgreSQL is not installed (/usr/lib/postgresql/*/bin/initdb); `apt-get install postgresql`, as .ci/run does.");
-        _folder = Path.Combine(Path.GetTempPath(), "uncertainty-pg-" + Guid.NewGuid().ToString("N")[..12]);
-        _data = Path.Combine(_folder, "data");
-        Directory.CreateDirectory(_folder);
-        _asPostgresUser = Environment.UserName == "root";
-        if (_asPostgresUser) Run("chown", ["postgres:postgres", _folder], asPostgres: false);
+        folder = Path.Combine(Path.GetTempPath(), "uncertainty-pg-" + Guid.NewGuid().ToString("N")[..12]);
+        data = Path.Combine(folder, "data");
+        Directory.CreateDirectory(folder);
+        asPostgresUser = Environment.UserName == "root";
+        if (asPostgresUser) Run("chown", ["postgres:postgres", folder], asPostgres: false);
         Port = 20000 + Random.Shared.Next(20000);
-        Run(Path.Combine(_binaries, "initdb"), ["-D", _data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"]);
-        Run(Path.Combine(_binaries, "pg_ctl"), ["-D", _data, "-w", "-t", "60", "-l", Path.Combine(_folder, "server.log"), "-o",
-            $"-p {Port} -k {_folder} -c listen_addresses='' -c fsync=off -c full_page_writes=off", "start"]);
+        Run(Path.Combine(binaries, "initdb"), ["-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"]);
+        Run(Path.Combine(binaries, "pg_ctl"), ["-D", data, "-w", "-t", "60", "-l", Path.Combine(folder, "server.log"), "-o",
+            $"-p {Port} -k {folder} -c listen_addresses='' -c fsync=off -c full_page_writes=off", "start"]);
     }
 
     public int Port { get; }
@@ -40,7 +40,7 @@ public sealed class PostgresServer : IDisposable
     /// <summary>A connection string to a new, empty database of its own.</summary>
     public string NewDatabase()
     {
-        string name = $"test_{Interlocked.Increment(ref _databases)}_{Guid.NewGuid():N}"[..30];
+        string name = $"test_{Interlocked.Increment(ref databases)}_{Guid.NewGuid():N}"[..30];
         using (var connection = new NpgsqlConnection(ConnectionString("postgres")))
         {
             connection.Open();
@@ -60,20 +60,20 @@ public sealed class PostgresServer : IDisposable
     }
 
     private string ConnectionString(string database) =>
-        new NpgsqlConnectionStringBuilder { Host = _folder, Port = Port, Username = "postgres", Database = database, Pooling = true }.ToString();
+        new NpgsqlConnectionStringBuilder { Host = folder, Port = Port, Username = "postgres", Database = database, Pooling = true }.ToString();
 
     public void Dispose()
     {
         NpgsqlConnection.ClearAllPools();
         try
         {
-            Run(Path.Combine(_binaries, "pg_ctl"), ["-D", _data, "-m", "immediate", "-w", "stop"]);
+            Run(Path.Combine(binaries, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"]);
         }
         finally
         {
             try
             {
-                Directory.Delete(_folder, recursive: true);
+                Directory.Delete(folder, recursive: true);
             }
             catch (IOException)
             {
@@ -84,12 +84,12 @@ public sealed class PostgresServer : IDisposable
 
     private void Run(string program, string[] arguments, bool asPostgres = true)
     {
-        var start = _asPostgresUser && asPostgres
+        var start = asPostgresUser && asPostgres
             ? new ProcessStartInfo("runuser", ["-u", "postgres", "--", program, .. arguments])
             : new ProcessStartInfo(program, arguments);
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
-        start.WorkingDirectory = _folder;
+        start.WorkingDirectory = folder;
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
