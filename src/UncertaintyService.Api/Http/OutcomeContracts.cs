@@ -37,8 +37,8 @@ public sealed record LiveCalibrationResponse(string Adapter, int WindowOutcomes,
 
 /// <summary>One method's live calibration.</summary>
 /// <param name="Outcomes">Outcomes in the window.</param>
-/// <param name="Predictions">Predictions answered in the window's time span.</param>
-/// <param name="OutcomeCoverage">Outcomes / predictions: how much of what was answered has come back with its truth.</param>
+/// <param name="Predictions">Predictions answered in the window's hours.</param>
+/// <param name="OutcomeCoverage">The share of those predictions that have an outcome: how much of what was answered has come back with its truth.</param>
 /// <param name="Live">Accuracy, ECE, NLL, Brier and the 15 reliability bins of the window (null without outcomes).</param>
 /// <param name="Offline">The adapter's calibration.json test split for this method, bins included.</param>
 /// <param name="Drift">Whether live ECE is above the offline ECE by more than the margin, with its bootstrap interval.</param>

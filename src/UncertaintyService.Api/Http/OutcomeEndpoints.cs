@@ -177,7 +177,8 @@ public static class OutcomeEndpoints
                 var threshold = c.Live?.Bins is { } bins ? SelectivePrediction.For(bins, target) : null;
                 selective = new LiveSelective(target, threshold?.Confidence, threshold?.Coverage, threshold?.Accuracy);
             }
-            return new LiveMethodCalibration(m, c.Outcomes, c.Predictions, c.Predictions > 0 ? (double)c.Outcomes / c.Predictions : null, c.Live, c.Offline,
+            var (made, withOutcome) = c.Predictions;
+            return new LiveMethodCalibration(m, c.Outcomes, made, made > 0 ? (double)withOutcome / made : null, c.Live, c.Offline,
                 c.Drift, selective);
         }).ToList();
         return TypedResults.Ok(new LiveCalibrationResponse(adapter.Id, o.WindowOutcomes, o.WindowHours, methods));

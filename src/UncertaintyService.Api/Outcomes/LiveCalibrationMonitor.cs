@@ -8,7 +8,8 @@ using UncertaintyService.Core.Bundles;
 namespace UncertaintyService.Api.Outcomes;
 
 /// <summary>One method's live calibration: the window's outcomes scored, beside the offline test split, with the drift judgement.</summary>
-public sealed record MethodCalibration(string Adapter, string Method, int Outcomes, long Predictions, CalibrationMetrics? Live, CalibrationMetrics? Offline,
+/// <param name="Predictions">Predictions made in the window's hours, and how many of them have an outcome.</param>
+public sealed record MethodCalibration(string Adapter, string Method, int Outcomes, (long Made, long WithOutcome) Predictions, CalibrationMetrics? Live, CalibrationMetrics? Offline,
     LiveCalibration.Drift Drift);
 
 /// <summary>

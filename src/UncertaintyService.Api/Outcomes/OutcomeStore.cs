@@ -142,16 +142,25 @@ public sealed class OutcomeStore(StoreDialect dialect)
         return rows;
     }
 
-    /// <summary>How many predictions of one adapter and method were stored since <paramref name="sinceMs"/>.</summary>
-    public long CountPredictions(string adapter, string method, long sinceMs)
+    /// <summary>
+    /// How many predictions of one adapter and method were made since <paramref name="sinceMs"/>, and how many of
+    /// those have an outcome: their ratio is how much of what was answered has come back with its truth.
+    /// </summary>
+    public (long Predictions, long WithOutcome) CountPredictions(string adapter, string method, long sinceMs)
     {
         using var connection = Dialect.Connect();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM predictions WHERE adapter = @adapter AND method = @method AND created_at_ms >= @since";
+        command.CommandText = """
+            SELECT COUNT(*), COUNT(o.prediction_id)
+            FROM predictions p LEFT JOIN outcomes o ON o.prediction_id = p.id
+            WHERE p.adapter = @adapter AND p.method = @method AND p.created_at_ms >= @since
+            """;
         StoreMigrations.Add(command, "adapter", adapter);
         StoreMigrations.Add(command, "method", method);
         StoreMigrations.Add(command, "since", sinceMs);
-        return Convert.ToInt64(command.ExecuteScalar());
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return (Convert.ToInt64(reader.GetValue(0)), Convert.ToInt64(reader.GetValue(1)));
     }
 
     /// <summary>The (adapter, method) pairs that have outcomes since <paramref name="sinceMs"/>.</summary>

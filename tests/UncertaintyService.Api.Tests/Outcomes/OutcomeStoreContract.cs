@@ -65,7 +65,9 @@ public abstract class OutcomeStoreContract
         // Other adapters' and methods' outcomes and older ones stay out.
         Assert.Empty(store.Window("spam", "map", 0, 1000));
         Assert.Equal(10, store.Window("spam", "laplace", stream[^10].Outcome.CreatedAtMs, 1000).Count);
-        Assert.Equal(1500, store.CountPredictions("spam", "laplace", 0));
+        Assert.Equal((1500L, 1500L), store.CountPredictions("spam", "laplace", 0));
+        store.WritePredictions([stream[0].Prediction with { Id = PredictionIds.New(DateTimeOffset.UtcNow) }]);
+        Assert.Equal((1501L, 1500L), store.CountPredictions("spam", "laplace", 0));
     }
 
     [Fact]
