@@ -33,8 +33,11 @@ public sealed class OutcomeOptions
     /// <summary>At most this many predictions are kept, the newest.</summary>
     [Range(1, 1_000_000_000)] public long RetentionPredictions { get; set; } = 5_000_000;
 
-    /// <summary>Live calibration window: the most recent outcomes, at most this many...</summary>
-    [Range(1, 1_000_000)] public int WindowOutcomes { get; set; } = 1_000;
+    /// <summary>
+    /// Live calibration window: the most recent outcomes, at most this many... (bounded so that one evaluation, with
+    /// its 200 bootstrap resamples, stays around a second per method)
+    /// </summary>
+    [Range(1, 100_000)] public int WindowOutcomes { get; set; } = 1_000;
 
     /// <summary>...and none older than this.</summary>
     [Range(0.001, 100_000)] public double WindowHours { get; set; } = 24;
