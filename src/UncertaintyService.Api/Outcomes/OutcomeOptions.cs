@@ -34,8 +34,8 @@ public sealed class OutcomeOptions
     [Range(1, 1_000_000_000)] public long RetentionPredictions { get; set; } = 5_000_000;
 
     /// <summary>
-    /// Live calibration window: the most recent outcomes, at most this many... (bounded so that one evaluation, with
-    /// its 200 bootstrap resamples, stays around a second per method)
+    /// Live calibration window: the most recent outcomes, at most this many... (bounded: one evaluation reads this
+    /// many rows and scores 200 bootstrap resamples of them, per method)
     /// </summary>
     [Range(1, 100_000)] public int WindowOutcomes { get; set; } = 1_000;
 
