@@ -75,11 +75,10 @@ public static class ServiceSetup
     // migrated when the store is first built, which the writer's start-up does, so a bad store stops start-up.
     private static void AddOutcomeStore(IServiceCollection services, bool enabled)
     {
-        if (!enabled)
-        {
-            services.AddSingleton(sp => new PredictionRecorder(null, sp.GetRequiredService<IOptions<ServiceOptions>>(), sp.GetRequiredService<TimeProvider>()));
-            return;
-        }
+        // With the store off there is no writer, and the recorder gives no ids.
+        services.AddSingleton(sp => new PredictionRecorder(sp.GetService<PredictionWriter>(), sp.GetRequiredService<IOptions<ServiceOptions>>(),
+            sp.GetRequiredService<TimeProvider>()));
+        if (!enabled) return;
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<ServiceOptions>>().Value.Outcomes;
@@ -93,8 +92,6 @@ public static class ServiceSetup
         });
         services.AddSingleton<PredictionWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<PredictionWriter>());
-        services.AddSingleton(sp => new PredictionRecorder(sp.GetRequiredService<PredictionWriter>(), sp.GetRequiredService<IOptions<ServiceOptions>>(),
-            sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<LiveCalibrationMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<LiveCalibrationMonitor>());
     }

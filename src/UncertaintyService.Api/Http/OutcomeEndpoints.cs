@@ -20,7 +20,7 @@ public static class OutcomeEndpoints
             .WithTags("Outcomes")
             .Accepts<OutcomesRequest>("application/json")
             .Produces<OutcomesResponse>()
-            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesBodyProblems()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);

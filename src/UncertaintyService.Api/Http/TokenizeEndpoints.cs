@@ -17,10 +17,7 @@ public static class TokenizeEndpoints
             .WithTags("Tokenization")
             .Accepts<TokenizeRequest>("application/json")
             .Produces<TokenizeResponse>()
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status408RequestTimeout)
+            .ProducesBodyProblems()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);

@@ -28,7 +28,7 @@ public sealed class PredictionRecorder(PredictionWriter? writer, IOptions<Servic
     private string? Record(LoadedAdapter adapter, string method, PredictionKind kind, IReadOnlyList<string> labels, double[] probabilities, int predicted,
         string? prompt)
     {
-        if (writer is null || !options.Enabled) return null;
+        if (writer is null) return null;
         var now = time.GetUtcNow();
         string id = PredictionIds.New(now);
         var prediction = new StoredPrediction(id, now.ToUnixTimeMilliseconds(), adapter.Id, adapter.Sha256, method, kind, labels, probabilities, predicted,
