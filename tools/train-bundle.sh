@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the trained demo bundle: real data, a base model pre-trained from scratch, and for each
-# task a LoRA MAP fine-tune, K-FAC factors, an evidence-tuned prior and a calibration report, then
-# (tools/train-posteriors.sh) every sampled posterior and a calibration report of every method.
+# adapter a LoRA MAP fine-tune, K-FAC factors and an evidence-tuned prior, then (tools/train-posteriors.sh)
+# every sampled posterior, temperature scaling and a calibration report of every method.
 # Usage: tools/train-bundle.sh [work folder (default artifacts)] [bundle folder (default models/demo)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +11,7 @@ cli=(dotnet run --project src/UncertaintyService.Cli -c Release --no-build --)
 dotnet build src/UncertaintyService.Cli -c Release -v quiet
 
 step() { local name=$1; shift; local start=$SECONDS; "$@"; echo "time $name $((SECONDS - start)) s" | tee -a "$work/times.txt"; }
-mkdir -p "$work"; : > "$work/times.txt"
+mkdir -p "$work"; : > "$work/times.txt"; : > "$work/posterior-times.txt"
 
 step data "${cli[@]}" data --out "$work/data"
 # Pre-training is the long step (hours on two cores): it checkpoints every 200 steps and, run again, resumes.
@@ -19,38 +19,47 @@ step pretrain "${cli[@]}" pretrain --corpus "$work/data/pretraining-corpus.txt" 
   --out "$work/base" --hidden-size 192 --layers 6 --intermediate-size 512 --heads 6 --kv-heads 2 \
   --sequence-length 128 --batch-size 16 --steps 5000 --checkpoint "$work/pretrain-checkpoint"
 
-declare -A train_size=([wordnet-mcq]=500 [spam]=300)
-declare -A targets=([wordnet-mcq]="q_proj v_proj o_proj" [spam]="q_proj v_proj")
-declare -A steps=([wordnet-mcq]=1500 [spam]=400)
-for task in wordnet-mcq spam; do
-  data="$work/data/$task/examples.jsonl"
-  adapter="$work/adapters/$task"
-  n=${train_size[$task]}
-  step "$task finetune" "${cli[@]}" finetune --base "$work/base" --data "$data" --out "$adapter" --train-size "$n" \
-    --rank 8 --alpha 16 --targets ${targets[$task]} --steps "${steps[$task]}" --lr 2e-3 --batch-size 8 --prior-precision 1
-  step "$task fit-kfac" "${cli[@]}" fit-kfac --base "$work/base" --adapter "$adapter" --data "$data" --train-size "$n" --fisher exact --positions expand
-  step "$task tune-prior" "${cli[@]}" tune-prior --base "$work/base" --adapter "$adapter" --data "$data" --train-size "$n"
-  step "$task evaluate" "${cli[@]}" evaluate --base "$work/base" --adapter "$adapter" --data "$data" --samples 1000 | tee "$work/$task-evaluate.txt"
-done
-
-# The reward model: Bradley-Terry on the VADER preference pairs, with the same base.
-prefs="$work/data/vader-preference/preferences.jsonl"
-reward="$work/adapters/vader-reward"
-step "reward finetune" "${cli[@]}" finetune-reward --base "$work/base" --data "$prefs" --out "$reward" --rank 8 --alpha 16 \
-  --targets q_proj v_proj --steps 800 --lr 2e-3 --batch-size 16 --prior-precision 1
-step "reward fit-kfac" "${cli[@]}" fit-kfac-reward --base "$work/base" --adapter "$reward" --data "$prefs" --fisher exact --positions expand
-step "reward tune-prior" "${cli[@]}" tune-prior-reward --base "$work/base" --adapter "$reward" --data "$prefs"
-step "reward evaluate" "${cli[@]}" evaluate-reward --base "$work/base" --adapter "$reward" --data "$prefs" --samples 1000 | tee "$work/vader-reward-evaluate.txt"
-
 rm -rf "$bundle"
 mkdir -p "$bundle/adapters"
 cp -r "$work/base" "$bundle/base"
-for task in wordnet-mcq spam vader-reward; do
-  mkdir -p "$bundle/adapters/$task"
-  cp "$work/adapters/$task"/{adapter_config.json,adapter_model.safetensors,task.json,kfac.safetensors,posterior.json,calibration.json} "$bundle/adapters/$task/"
-done
-du -sh "$bundle"
 
-# The sampled posteriors (BLoB, SWAG, ensemble, SVGD, MC dropout) of the classification adapters, fitted
-# and evaluated in the bundle itself.
-tools/train-posteriors.sh "$work" "$bundle"
+# Settings shared with tools/train-posteriors.sh.
+source tools/demo-settings.sh
+
+classification_adapter() {
+  local task=$1 data="$work/data/$1/examples.jsonl" adapter="$work/adapters/$1"
+  local common=(--base "$work/base" --adapter "$adapter" --data "$data" --train-size "${train_size[$task]}" --max-tokens "${max_tokens[$task]}")
+  step "$task finetune" "${cli[@]}" finetune --base "$work/base" --data "$data" --out "$adapter" --train-size "${train_size[$task]}" \
+    --max-tokens "${max_tokens[$task]}" --rank 8 --alpha 16 --targets q_proj v_proj --steps "${steps[$task]}" --lr 2e-3 --batch-size 8 --prior-precision 1
+  step "$task fit-kfac" "${cli[@]}" fit-kfac "${common[@]}" --fisher exact --positions expand
+  step "$task tune-prior" "${cli[@]}" tune-prior "${common[@]}"
+  publish "$task"
+  tools/train-posteriors.sh "$work" "$bundle" "$task"
+}
+
+# The reward model: Bradley-Terry on the VADER preference pairs, with the same base.
+reward_adapter() {
+  local task=vader-reward prefs="$work/data/vader-preference/preferences.jsonl" adapter="$work/adapters/vader-reward"
+  step "$task finetune" "${cli[@]}" finetune-reward --base "$work/base" --data "$prefs" --out "$adapter" --rank 8 --alpha 16 \
+    --targets q_proj v_proj --steps "${steps[$task]}" --lr 2e-3 --batch-size 16 --prior-precision 1
+  step "$task fit-kfac" "${cli[@]}" fit-kfac-reward --base "$work/base" --adapter "$adapter" --data "$prefs" --fisher exact --positions expand
+  step "$task tune-prior" "${cli[@]}" tune-prior-reward --base "$work/base" --adapter "$adapter" --data "$prefs"
+  publish "$task"
+  tools/train-posteriors.sh "$work" "$bundle" "$task"
+}
+
+# Copies an adapter's MAP weights, factors and prior into the bundle, where its posteriors are fitted.
+publish() {
+  mkdir -p "$bundle/adapters/$1"
+  cp "$work/adapters/$1"/{adapter_config.json,adapter_model.safetensors,task.json,kfac.safetensors,posterior.json} "$bundle/adapters/$1/"
+}
+
+# The three adapters run side by side, one thread each (the machine has two cores); each writes
+# $work/<adapter>.log, and the script fails if any of them fails.
+pids=()
+for run in "classification_adapter wordnet-mcq" "classification_adapter spam" reward_adapter; do
+  name=${run##* }; [[ $name == reward_adapter ]] && name=vader-reward
+  (export OMP_NUM_THREADS=1; $run) > "$work/$name.log" 2>&1 & pids+=($!)
+done
+for pid in "${pids[@]}"; do wait "$pid"; done
+du -sh "$bundle"
