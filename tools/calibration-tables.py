@@ -3,7 +3,7 @@
 `evaluate-reward` wrote), so the tables and the committed reports cannot disagree.
 
 Usage: tools/calibration-tables.py [bundle folder (default models/demo)]
-       tools/calibration-tables.py BUNDLE --compare OTHER [--methods m1,m2] [--titles before,after]
+       tools/calibration-tables.py BUNDLE --compare OTHER [--adapters a1,a2] [--methods m1,m2] [--titles BEFORE AFTER]
 The second form sets two bundles' reports side by side (an older commit's models/demo checked out with
 git worktree, or a copy evaluated with `evaluate --prediction map`).
 """
@@ -62,11 +62,11 @@ def human_votes_table(bundle):
     print(f"\nThe votes' own entropy (the floor of CE): {floors}.")
 
 
-def comparison_table(first, second, methods, first_title, second_title):
+def comparison_table(first, second, adapters, methods, first_title, second_title):
     print(f"| adapter | split | method | {first_title}: acc / ECE / NLL | {second_title}: acc / ECE / NLL |")
     print("| --- | --- | --- | --- | --- |")
     cell = lambda r: f"{number(r['acc'])} / {number(r['ece'])} / {number(r['nll'])}"
-    for adapter in ADAPTERS:
+    for adapter in adapters:
         one, two = load(first, adapter), load(second, adapter)
         for split in SPLITS:
             for method in methods:
@@ -79,11 +79,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("bundle", nargs="?", default="models/demo")
     parser.add_argument("--compare", help="another bundle's folder: print a table of both bundles' reports instead")
+    parser.add_argument("--adapters", default=",".join(ADAPTERS))
     parser.add_argument("--methods", default="map,temperature,laplace,laplace_probit,baseline_frequency,baseline_bow")
-    parser.add_argument("--titles", default="before,after", help="the two columns' titles (--compare's report first)")
+    parser.add_argument("--titles", nargs=2, default=["before", "after"], help="the two columns' titles (--compare's report first)")
     args = parser.parse_args()
     if args.compare:
-        comparison_table(args.compare, args.bundle, args.methods.split(","), *args.titles.split(","))
+        comparison_table(args.compare, args.bundle, args.adapters.split(","), args.methods.split(","), *args.titles)
     else:
         baselines_table(args.bundle)
         print()
