@@ -93,12 +93,12 @@ public class BackpressureTests : IDisposable
     }
 
     // 32 prompts x 64 MC-dropout samples of ~55 tokens: 2,048 forward rows, two per chunk.
-    private static object LongSampled(int seed) => new
+    private static object LongSampled(int seed, int prompts = 32) => new
     {
         adapter = "yes-no",
         method = "mc_dropout",
         samples = 64,
-        prompts = Enumerable.Range(0, 32).Select(i => $"Question {seed} {i}: is this sentence, which goes on for quite a while so that it is long enough to fill most of the sixty-four tokens a prompt may have here, true?").ToArray(),
+        prompts = Enumerable.Range(0, prompts).Select(i => $"Question {seed} {i}: is this sentence, which goes on for quite a while so that it is long enough to fill most of the sixty-four tokens a prompt may have here, true?").ToArray(),
         seed,
     };
 
@@ -155,11 +155,15 @@ public class BackpressureTests : IDisposable
     [Fact]
     public async Task ARequestPastItsTimeoutStopsUsingTheWorkerWithinAChunk()
     {
-        await using var factory = new ServiceFactory(models, SmallChunks(("RequestTimeoutSeconds", "1")));
+        // Four times the usual long request (~440,000 token-passes, several seconds of work), so the 1 s
+        // deadline falls far from its last chunk: a job whose last chunk ends just after its deadline is
+        // answered, not dropped, and would make this test depend on the machine's speed.
+        await using var factory = new ServiceFactory(models, SmallChunks(("RequestTimeoutSeconds", "1"),
+            ("Limits:MaxPromptsPerRequest", "128"), ("Limits:MaxRequestCost", "500000"), ("Batching:MaxQueuedCost", "500000")));
         var client = await factory.ReadyClient();
         var worker = factory.Services.GetRequiredService<InferenceWorker>();
 
-        await (await client.PostJson("/v1/classify", LongSampled(1))).AssertProblem(503, "did not finish within 1 s");
+        await (await client.PostJson("/v1/classify", LongSampled(1, prompts: 128))).AssertProblem(503, "did not finish within 1 s");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         await WaitUntil(() => worker.QueueDepth == 0);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"the worker went on for {clock.Elapsed}");
