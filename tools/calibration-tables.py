@@ -9,7 +9,6 @@ git worktree, or a copy evaluated with `evaluate --prediction map`).
 """
 import argparse
 import json
-import sys
 from pathlib import Path
 
 SPLITS = ("test", "ood")

@@ -1,4 +1,10 @@
-# The demo adapters' training settings, read by tools/train-bundle.sh and tools/train-posteriors.sh.
+# What tools/train-bundle.sh and tools/train-posteriors.sh share: the CLI they run, their timing helper
+# and the demo adapters' training settings.
+cli=(dotnet run --project src/UncertaintyService.Cli -c Release --no-build --)
+
+# step NAME COMMAND...: runs the command and appends "time NAME <seconds> s" to $timings.
+step() { local name=$1; shift; local start=$SECONDS; "$@"; echo "time $name $((SECONDS - start)) s" | tee -a "$timings"; }
+
 # wordnet-mcq trains on 2,000 of its 4,000 training questions; spam on every training e-mail, each cut to
 # its last 128 tokens (the cost of every fit and evaluation is about proportional to the tokens).
 declare -A train_size=([wordnet-mcq]=2000 [spam]=1967)

@@ -7,11 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-artifacts}
 bundle=${2:-models/demo}
-cli=(dotnet run --project src/UncertaintyService.Cli -c Release --no-build --)
+source tools/demo-settings.sh
 dotnet build src/UncertaintyService.Cli -c Release -v quiet
 
-step() { local name=$1; shift; local start=$SECONDS; "$@"; echo "time $name $((SECONDS - start)) s" | tee -a "$work/times.txt"; }
-mkdir -p "$work"; : > "$work/times.txt"; : > "$work/posterior-times.txt"
+timings="$work/times.txt"
+mkdir -p "$work"; : > "$timings"; : > "$work/posterior-times.txt"
 
 step data "${cli[@]}" data --out "$work/data"
 # Pre-training is the long step (hours on two cores): it checkpoints every 200 steps and, run again, resumes.
@@ -22,9 +22,6 @@ step pretrain "${cli[@]}" pretrain --corpus "$work/data/pretraining-corpus.txt" 
 rm -rf "$bundle"
 mkdir -p "$bundle/adapters"
 cp -r "$work/base" "$bundle/base"
-
-# Settings shared with tools/train-posteriors.sh.
-source tools/demo-settings.sh
 
 classification_adapter() {
   local task=$1 data="$work/data/$1/examples.jsonl" adapter="$work/adapters/$1"
@@ -39,7 +36,7 @@ classification_adapter() {
 
 # The reward model: Bradley-Terry on the VADER preference pairs, with the same base.
 reward_adapter() {
-  local task=vader-reward prefs="$work/data/vader-preference/preferences.jsonl" adapter="$work/adapters/vader-reward"
+  local task=$1 prefs="$work/data/vader-preference/preferences.jsonl" adapter="$work/adapters/vader-reward"
   step "$task finetune" "${cli[@]}" finetune-reward --base "$work/base" --data "$prefs" --out "$adapter" --rank 8 --alpha 16 \
     --targets q_proj v_proj --steps "${steps[$task]}" --lr 2e-3 --batch-size 16 --prior-precision 1
   step "$task fit-kfac" "${cli[@]}" fit-kfac-reward --base "$work/base" --adapter "$adapter" --data "$prefs" --fisher exact --positions expand
@@ -57,9 +54,8 @@ publish() {
 # The three adapters run side by side, one thread each (the machine has two cores); each writes
 # $work/<adapter>.log, and the script fails if any of them fails.
 pids=()
-for run in "classification_adapter wordnet-mcq" "classification_adapter spam" reward_adapter; do
-  name=${run##* }; [[ $name == reward_adapter ]] && name=vader-reward
-  (export OMP_NUM_THREADS=1; $run) > "$work/$name.log" 2>&1 & pids+=($!)
+for lane in "classification_adapter wordnet-mcq" "classification_adapter spam" "reward_adapter vader-reward"; do
+  (export OMP_NUM_THREADS=1; $lane) > "$work/${lane##* }.log" 2>&1 & pids+=($!)
 done
 for pid in "${pids[@]}"; do wait "$pid"; done
 du -sh "$bundle"

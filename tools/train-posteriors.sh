@@ -4,17 +4,15 @@
 # its reward adapter, on the real data, then evaluates every method on every split.
 # Runs after the adapter's MAP fine-tune, K-FAC factors and prior are in the bundle (tools/train-bundle.sh
 # calls it per adapter). BLoB's KL weight and SWAG's learning rate are the values the validation NLL
-# chose (README, Results).
+# chose on the earlier demo base (README, "Every posterior on the same tasks").
 # Usage: tools/train-posteriors.sh [work folder (default artifacts)] [bundle folder (default models/demo)] [adapter ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-artifacts}
 bundle=${2:-models/demo}
 adapters=("${@:3}"); [[ ${#adapters[@]} -gt 0 ]] || adapters=(wordnet-mcq spam vader-reward)
-cli=(dotnet run --project src/UncertaintyService.Cli -c Release --no-build --)
 source tools/demo-settings.sh
-
-step() { local name=$1; shift; local start=$SECONDS; "$@"; echo "time $name $((SECONDS - start)) s" | tee -a "$work/posterior-times.txt"; }
+timings="$work/posterior-times.txt"
 mkdir -p "$work"
 
 sampled_posteriors() {

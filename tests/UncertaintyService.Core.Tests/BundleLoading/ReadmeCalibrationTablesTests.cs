@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using UncertaintyService.Tests.Shared;
-
 namespace UncertaintyService.Core.Tests.BundleLoading;
 
 /// <summary>
@@ -10,24 +7,13 @@ namespace UncertaintyService.Core.Tests.BundleLoading;
 public class ReadmeCalibrationTablesTests
 {
     [Fact]
-    public async Task ReadmeTablesAreTheCommittedReports()
+    public void ReadmeTablesAreTheCommittedReports()
     {
-        var start = new ProcessStartInfo("/usr/bin/python3")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = RepositoryFiles.Path("."),
-        };
-        foreach (var argument in new[] { "tools/calibration-tables.py", "models/demo" }) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        await process.WaitForExitAsync(timeout.Token);
-        Assert.True(process.ExitCode == 0, $"tools/calibration-tables.py failed:\n{await errors}");
+        var run = ExternalProgram.Run("/usr/bin/python3", ["tools/calibration-tables.py", "models/demo"], RepositoryFiles.Path("."), TimeSpan.FromMinutes(1));
+        Assert.True(run.ExitCode == 0, $"tools/calibration-tables.py failed:\n{run.Error}");
 
         // The script prints the baselines table, the reward table and a line on the votes' entropy, blank lines between.
-        var printed = (await output).Replace("\r\n", "\n").Split("\n\n");
+        var printed = run.Output.Replace("\r\n", "\n").Split("\n\n");
         string readme = File.ReadAllText(RepositoryFiles.Path("README.md")).Replace("\r\n", "\n");
         Assert.Equal(printed[0].Trim(), Between(readme, "baselines-table"));
         Assert.Equal(printed[1].Trim(), Between(readme, "reward-table"));

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
 
 namespace UncertaintyService.Core.Tests.Tokenization.Golden;
@@ -31,28 +29,9 @@ public static class ReferenceEncodings
 
     private static List<int[]> Run(string program, string[] arguments, IReadOnlyList<string> strings, string? hint = null)
     {
-        var start = new ProcessStartInfo(program)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardInputEncoding = new UTF8Encoding(false),
-            StandardOutputEncoding = Encoding.UTF8,
-            WorkingDirectory = GoldenTools,
-        };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        process.StandardInput.Write(JsonSerializer.Serialize(strings));
-        process.StandardInput.Close();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} {string.Join(' ', arguments)} ran past 5 minutes");
-        }
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} exited with {process.ExitCode}: {error.Result.Trim()} {hint}");
-        return JsonSerializer.Deserialize<List<int[]>>(output.Result)!;
+        var run = ExternalProgram.Run(program, arguments, GoldenTools, TimeSpan.FromMinutes(5), JsonSerializer.Serialize(strings));
+        if (run.ExitCode != 0)
+            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} exited with {run.ExitCode}: {run.Error.Trim()} {hint}");
+        return JsonSerializer.Deserialize<List<int[]>>(run.Output)!;
     }
 }
